@@ -1,0 +1,695 @@
+//! The engine: the chair's whole state and the session state machine, advanced
+//! one tick at a time. It asks the running program for a request, hands it to
+//! the supervisor, latches faults and emergency stops, and records events. It
+//! does no I/O: the control loop feeds it sensor readings and carries its
+//! outputs to the hardware.
+
+use crate::config_file::human_duration;
+use crate::event::{Event, EventKind, Fault, StopSource};
+use crate::model::{FootRollerCommand, Heaters, Outputs, Request, SensorReadings, Side};
+use crate::profile::ChairProfile;
+use crate::program::{
+    CatalogError, ChairLimits, OptionError, Program, ProgramError, ProgramErrorKind, ProgramInfo,
+    ProgramInput, ProgramStatus,
+};
+use crate::session::{ChairState, Outcome, SessionId, SessionOptions};
+use crate::supervisor::{Demand, Mode, Supervisor};
+use crate::units::{Celsius, Intensity, PercentPerSecond};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Something a client asks of the chair, other than starting a program.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Command {
+    Pause,
+    Resume,
+    Stop,
+    EmergencyStop(StopSource),
+    /// Acknowledge latched faults or the emergency stop.
+    Reset,
+    SetIntensity(Intensity),
+    SetHeat(bool),
+    /// Staff did what the current step asked (for example, added disinfectant).
+    ConfirmStaffStep,
+}
+
+/// Why the chair would not do what it was asked. `code()` names it for D-Bus
+/// errors and MQTT responses.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum Refusal {
+    #[error("the chair is busy ({state}); stop the current session first")]
+    Busy { state: ChairState },
+    #[error("a fault is latched ({faults}); acknowledge it before starting")]
+    FaultLatched { faults: String },
+    #[error("the emergency stop is latched; reset it before starting")]
+    EstopLatched,
+    #[error(transparent)]
+    InvalidOption(#[from] OptionError),
+    #[error(transparent)]
+    Catalog(#[from] CatalogError),
+    #[error("this chair does not have what the program needs: {missing}")]
+    NotFitted { missing: String },
+    #[error("no session is running")]
+    NotRunning,
+    #[error("the session is not paused")]
+    NotPaused,
+    #[error("the session cannot be paused while {state}")]
+    CannotPause { state: ChairState },
+    #[error("cannot reset yet: {}", conditions.join("; "))]
+    ResetBlocked { conditions: Vec<String> },
+    #[error("there is nothing to reset")]
+    NothingToReset,
+    #[error("the program is not waiting for staff")]
+    NotAwaitingStaff,
+}
+
+impl Refusal {
+    /// Stable name, used as the last part of the D-Bus error name.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::Busy { .. } => "Busy",
+            Self::FaultLatched { .. } => "FaultLatched",
+            Self::EstopLatched => "EmergencyStopLatched",
+            Self::InvalidOption(_) => "InvalidOption",
+            Self::Catalog(CatalogError::Unknown { .. }) => "UnknownProgram",
+            Self::Catalog(CatalogError::Failed { .. }) => "ProgramFailed",
+            Self::NotFitted { .. } => "NotFitted",
+            Self::NotRunning => "NotRunning",
+            Self::NotPaused => "NotPaused",
+            Self::CannotPause { .. } => "CannotPause",
+            Self::ResetBlocked { .. } => "ResetBlocked",
+            Self::NothingToReset => "NothingToReset",
+            Self::NotAwaitingStaff => "NotAwaitingStaff",
+        }
+    }
+}
+
+/// The running session as clients see it.
+#[derive(Clone, Debug)]
+pub struct SessionStatus {
+    pub id: SessionId,
+    pub program: Arc<ProgramInfo>,
+    pub options: Arc<SessionOptions>,
+    pub intensity: Intensity,
+    pub heat: bool,
+    /// Index into the program's steps.
+    pub step: u32,
+    pub progress: f64,
+    /// Program time, pauses excluded.
+    pub elapsed: Duration,
+    pub remaining: Duration,
+    pub awaiting_staff: bool,
+}
+
+impl SessionStatus {
+    pub fn step_title(&self) -> &str {
+        self.program.step_title(self.step as usize)
+    }
+}
+
+/// A snapshot of the chair, published by the control loop every tick.
+#[derive(Clone, Debug, Default)]
+pub struct ChairStatus {
+    /// Engine clock.
+    pub at: Duration,
+    pub state: ChairState,
+    pub session: Option<SessionStatus>,
+    /// Latched faults, oldest first.
+    pub faults: Arc<[Fault]>,
+    pub estop: Option<StopSource>,
+    /// The last session that ended, and how.
+    pub last_session: Option<(SessionId, Outcome)>,
+    pub sensors: SensorReadings,
+    pub outputs: Outputs,
+    /// Heater setpoints in force.
+    pub setpoints: Heaters<Option<Celsius>>,
+}
+
+struct Session {
+    id: SessionId,
+    info: Arc<ProgramInfo>,
+    program: Box<dyn Program>,
+    options: Arc<SessionOptions>,
+    intensity: Intensity,
+    heat: bool,
+    limits: ChairLimits,
+    started_at: Duration,
+    /// When the current state (preparing, finishing) began.
+    state_since: Duration,
+    elapsed: Duration,
+    /// The program has been called since it last (re)started running.
+    called: bool,
+    step: u32,
+    progress: f64,
+    remaining: Duration,
+    awaiting_staff: bool,
+    staff_confirmations: u32,
+    last_request: Request,
+    ending: Option<(Outcome, String)>,
+}
+
+pub struct Engine {
+    profile: Arc<ChairProfile>,
+    supervisor: Supervisor,
+    state: ChairState,
+    session: Option<Session>,
+    faults: Vec<Fault>,
+    faults_shared: Arc<[Fault]>,
+    estop: Option<StopSource>,
+    last_session: Option<(SessionId, Outcome)>,
+    now: Duration,
+    sensors: SensorReadings,
+    request: Request,
+    events: Vec<Event>,
+    scratch: Vec<EventKind>,
+}
+
+impl Engine {
+    pub fn new(profile: Arc<ChairProfile>) -> Self {
+        Self {
+            supervisor: Supervisor::new(Arc::clone(&profile)),
+            profile,
+            state: ChairState::Idle,
+            session: None,
+            faults: Vec::new(),
+            faults_shared: Arc::from(Vec::new()),
+            estop: None,
+            last_session: None,
+            now: Duration::ZERO,
+            sensors: SensorReadings::default(),
+            request: Request::OFF,
+            events: Vec::new(),
+            scratch: Vec::new(),
+        }
+    }
+
+    pub fn profile(&self) -> &Arc<ChairProfile> {
+        &self.profile
+    }
+
+    pub fn state(&self) -> ChairState {
+        self.state
+    }
+
+    pub fn outputs(&self) -> &Outputs {
+        self.supervisor.outputs()
+    }
+
+    pub fn faults(&self) -> &[Fault] {
+        &self.faults
+    }
+
+    /// Engine clock at the last tick.
+    pub fn now(&self) -> Duration {
+        self.now
+    }
+
+    /// Events since the last call, oldest first.
+    pub fn drain_events(&mut self) -> std::vec::Drain<'_, Event> {
+        self.events.drain(..)
+    }
+
+    pub fn has_events(&self) -> bool {
+        !self.events.is_empty()
+    }
+
+    pub fn status(&self) -> ChairStatus {
+        ChairStatus {
+            at: self.now,
+            state: self.state,
+            session: self.session.as_ref().map(|s| SessionStatus {
+                id: s.id,
+                program: Arc::clone(&s.info),
+                options: Arc::clone(&s.options),
+                intensity: s.intensity,
+                heat: s.heat,
+                step: s.step,
+                progress: s.progress,
+                elapsed: s.elapsed,
+                remaining: s.remaining,
+                awaiting_staff: s.awaiting_staff,
+            }),
+            faults: Arc::clone(&self.faults_shared),
+            estop: self.estop,
+            last_session: self.last_session,
+            sensors: self.sensors,
+            outputs: *self.supervisor.outputs(),
+            setpoints: *self.supervisor.setpoints(),
+        }
+    }
+
+    /// Starts a session of `program`. Options must already be resolved against
+    /// the program's declared options.
+    pub fn start(
+        &mut self,
+        id: SessionId,
+        info: Arc<ProgramInfo>,
+        program: Box<dyn Program>,
+        options: SessionOptions,
+    ) -> Result<(), Refusal> {
+        self.check_can_start(&info)?;
+        self.session = Some(Session {
+            id,
+            limits: ChairLimits::for_intensity(&self.profile, options.intensity),
+            intensity: options.intensity,
+            heat: options.heat,
+            info: Arc::clone(&info),
+            program,
+            options: Arc::new(options.clone()),
+            started_at: self.now,
+            state_since: self.now,
+            elapsed: Duration::ZERO,
+            called: false,
+            step: 0,
+            progress: 0.0,
+            remaining: info.duration,
+            awaiting_staff: false,
+            staff_confirmations: 0,
+            last_request: Request::OFF,
+            ending: None,
+        });
+        self.state = ChairState::Preparing;
+        self.push(EventKind::SessionStarted {
+            program: info.id.clone(),
+            program_version: info.version.clone(),
+            options,
+        });
+        Ok(())
+    }
+
+    /// Whether a session of `info` could start now.
+    pub fn check_can_start(&self, info: &ProgramInfo) -> Result<(), Refusal> {
+        match self.state {
+            ChairState::Idle => {}
+            ChairState::Fault => {
+                return Err(Refusal::FaultLatched {
+                    faults: self.fault_summary(),
+                });
+            }
+            ChairState::Estop => return Err(Refusal::EstopLatched),
+            state => return Err(Refusal::Busy { state }),
+        }
+        let missing = info.uses.missing_from(&self.profile.equipment());
+        if !missing.is_empty() {
+            return Err(Refusal::NotFitted {
+                missing: missing.join(", "),
+            });
+        }
+        Ok(())
+    }
+
+    fn fault_summary(&self) -> String {
+        self.faults
+            .iter()
+            .map(Fault::code)
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+
+    pub fn command(&mut self, command: Command) -> Result<(), Refusal> {
+        match command {
+            Command::EmergencyStop(source) => {
+                self.enter_estop(source);
+                Ok(())
+            }
+            Command::Reset => self.reset(),
+            Command::Stop => match self.state {
+                ChairState::Preparing | ChairState::Running | ChairState::Paused => {
+                    self.begin_finishing(Outcome::Stopped, "stopped by staff".into());
+                    Ok(())
+                }
+                ChairState::Finishing => Ok(()),
+                _ => Err(Refusal::NotRunning),
+            },
+            Command::Pause => match self.state {
+                ChairState::Running => {
+                    self.state = ChairState::Paused;
+                    self.push(EventKind::SessionPaused);
+                    Ok(())
+                }
+                ChairState::Paused => Ok(()),
+                state if state.in_session() => Err(Refusal::CannotPause { state }),
+                _ => Err(Refusal::NotRunning),
+            },
+            Command::Resume => match self.state {
+                ChairState::Paused => {
+                    self.state = ChairState::Running;
+                    if let Some(s) = self.session.as_mut() {
+                        s.called = false;
+                    }
+                    self.push(EventKind::SessionResumed);
+                    Ok(())
+                }
+                ChairState::Running => Ok(()),
+                state if state.in_session() => Err(Refusal::NotPaused),
+                _ => Err(Refusal::NotRunning),
+            },
+            Command::SetIntensity(intensity) => {
+                let profile = Arc::clone(&self.profile);
+                let s = self.live_session()?;
+                if s.intensity == intensity {
+                    return Ok(());
+                }
+                s.intensity = intensity;
+                s.limits = ChairLimits::for_intensity(&profile, intensity);
+                self.push(EventKind::IntensityChanged { intensity });
+                Ok(())
+            }
+            Command::SetHeat(on) => {
+                let s = self.live_session()?;
+                if s.heat == on {
+                    return Ok(());
+                }
+                s.heat = on;
+                self.push(EventKind::HeatSwitched { on });
+                Ok(())
+            }
+            Command::ConfirmStaffStep => {
+                let s = self.live_session()?;
+                if !s.awaiting_staff {
+                    return Err(Refusal::NotAwaitingStaff);
+                }
+                s.staff_confirmations += 1;
+                s.awaiting_staff = false;
+                let step = s.info.step_title(s.step as usize).to_owned();
+                self.push(EventKind::StaffStepConfirmed { step });
+                Ok(())
+            }
+        }
+    }
+
+    /// The session, if it is preparing, running or paused.
+    fn live_session(&mut self) -> Result<&mut Session, Refusal> {
+        match (self.state, self.session.as_mut()) {
+            (ChairState::Preparing | ChairState::Running | ChairState::Paused, Some(s)) => Ok(s),
+            _ => Err(Refusal::NotRunning),
+        }
+    }
+
+    fn reset(&mut self) -> Result<(), Refusal> {
+        if !self.state.is_latched() {
+            return Err(Refusal::NothingToReset);
+        }
+        let mut conditions = Vec::new();
+        if self.estop.is_some() && self.sensors.estop_pressed {
+            conditions.push("the emergency-stop button is still pressed; release it".to_owned());
+        }
+        conditions.extend(self.supervisor.blocking_conditions(&self.sensors));
+        if !conditions.is_empty() {
+            return Err(Refusal::ResetBlocked { conditions });
+        }
+        let mut cleared: Vec<String> = self.faults.iter().map(|f| f.code().to_owned()).collect();
+        if self.estop.is_some() {
+            cleared.push("estop".into());
+        }
+        self.faults.clear();
+        self.faults_shared = Arc::from(Vec::new());
+        self.estop = None;
+        self.supervisor.reset();
+        self.state = ChairState::Idle;
+        self.push(EventKind::Reset { cleared });
+        Ok(())
+    }
+
+    /// A fault found outside the engine (the control loop's watchdog, the
+    /// hardware backend). The outputs go safe at once.
+    pub fn raise_fault(&mut self, fault: Fault) {
+        self.push(EventKind::Fault(fault.clone()));
+        self.latch(fault);
+    }
+
+    /// Ends any session because the service is shutting down; outputs go safe.
+    pub fn shut_down(&mut self) {
+        if self.session.is_some() {
+            self.end_session(Outcome::Stopped, "the service was shut down".into());
+        }
+        self.supervisor.force_safe();
+    }
+
+    /// Advances the chair by one tick to engine time `now`.
+    pub fn tick(&mut self, now: Duration, sensors: &SensorReadings) -> &Outputs {
+        let dt = now.saturating_sub(self.now);
+        self.now = now;
+        self.sensors = *sensors;
+        if sensors.estop_pressed && self.state != ChairState::Estop {
+            self.enter_estop(StopSource::Button);
+        }
+        self.request = Request::OFF;
+        let demand = self.advance_session(dt, sensors);
+
+        let mut scratch = std::mem::take(&mut self.scratch);
+        scratch.clear();
+        let verdict = {
+            let info = self.session.as_ref().map(|s| Arc::clone(&s.info));
+            let mode = match (self.state, demand) {
+                (state, _) if state.is_latched() => Mode::Latched,
+                (_, Some((intensity, heat, bath))) => Mode::Active(Demand {
+                    request: &self.request,
+                    intensity,
+                    heat,
+                    bath,
+                    source: info.as_deref().map_or("chair", |i| i.id.as_str()),
+                }),
+                (_, None) => Mode::Idle,
+            };
+            self.supervisor.tick(now, dt, sensors, mode, &mut scratch)
+        };
+        for kind in scratch.drain(..) {
+            let fault = match &kind {
+                EventKind::Fault(f) => Some(f.clone()),
+                _ => None,
+            };
+            self.push(kind);
+            if let Some(f) = fault {
+                self.latch(f);
+            }
+        }
+        debug_assert!(!verdict.faulted || self.state.is_latched());
+        self.scratch = scratch;
+        self.supervisor.outputs()
+    }
+
+    /// Moves the session along and fills `self.request`; returns the demand
+    /// parameters when the supervisor should apply the request.
+    fn advance_session(
+        &mut self,
+        dt: Duration,
+        sensors: &SensorReadings,
+    ) -> Option<(Intensity, bool, bool)> {
+        let now = self.now;
+        let profile = Arc::clone(&self.profile);
+        let session = self.session.as_mut()?;
+        let params = (session.intensity, session.heat, session.options.bath);
+
+        if matches!(
+            self.state,
+            ChairState::Preparing | ChairState::Running | ChairState::Paused
+        ) && now.saturating_sub(session.started_at) >= profile.session.max_duration
+        {
+            let detail = format!(
+                "it reached the {} limit",
+                human_duration(profile.session.max_duration)
+            );
+            self.begin_finishing(Outcome::TimeLimit, detail);
+            return self.park(params);
+        }
+
+        match self.state {
+            ChairState::Preparing => {
+                let needs_feet = session.info.uses.foot_rollers || session.info.uses.calf_units;
+                if !needs_feet || sensors.feet_present {
+                    self.state = ChairState::Running;
+                    session.called = false;
+                    self.push(EventKind::SessionRunning);
+                    return self.run_program(dt, sensors, params);
+                }
+                if now.saturating_sub(session.state_since) >= profile.session.prepare_timeout {
+                    let detail = format!(
+                        "no feet on the footrest within {}",
+                        human_duration(profile.session.prepare_timeout)
+                    );
+                    self.end_session(Outcome::Aborted, detail);
+                    return None;
+                }
+                Some(params)
+            }
+            ChairState::Running => self.run_program(dt, sensors, params),
+            ChairState::Paused => {
+                // Rollers and pressure off; heat keeps its temperature.
+                self.request.setpoints = session.last_request.setpoints;
+                Some(params)
+            }
+            ChairState::Finishing => {
+                let parked = match &profile.foot_rollers {
+                    None => true,
+                    Some(f) => Side::ALL.iter().all(|&s| {
+                        (sensors.feet[s].carriage_position.0 - f.park_position.0).abs() <= 1.0
+                    }),
+                };
+                if parked
+                    || now.saturating_sub(session.state_since) >= profile.session.finish_timeout
+                {
+                    let (outcome, detail) = session
+                        .ending
+                        .take()
+                        .unwrap_or((Outcome::Completed, String::new()));
+                    self.end_session(outcome, detail);
+                    return None;
+                }
+                self.park(params)
+            }
+            ChairState::Idle | ChairState::Fault | ChairState::Estop => None,
+        }
+    }
+
+    /// Calls the program for this tick and takes its request.
+    fn run_program(
+        &mut self,
+        dt: Duration,
+        sensors: &SensorReadings,
+        params: (Intensity, bool, bool),
+    ) -> Option<(Intensity, bool, bool)> {
+        let session = self.session.as_mut()?;
+        if session.called {
+            session.elapsed += dt;
+        }
+        session.called = true;
+        let input = ProgramInput {
+            elapsed: session.elapsed,
+            dt,
+            intensity: session.intensity,
+            heat: session.heat,
+            bath: session.options.bath,
+            sensors,
+            limits: &session.limits,
+            staff_confirmations: session.staff_confirmations,
+        };
+        let answer = session
+            .program
+            .tick(&input)
+            .and_then(|out| check_output(&session.info, out.step, out.progress).map(|()| out));
+        match answer {
+            Ok(out) => {
+                session.step = out.step;
+                session.progress = out.progress;
+                session.remaining = out
+                    .remaining
+                    .unwrap_or_else(|| session.info.duration.saturating_sub(session.elapsed));
+                session.awaiting_staff = out.status == ProgramStatus::AwaitingStaff;
+                session.last_request = out.request;
+                self.request = out.request;
+                if out.status == ProgramStatus::Finished {
+                    session.progress = 1.0;
+                    session.remaining = Duration::ZERO;
+                    self.begin_finishing(Outcome::Completed, String::new());
+                    return self.park(params);
+                }
+                Some(params)
+            }
+            Err(e) => {
+                let fault = Fault::Program {
+                    program: session.info.id.clone(),
+                    reason: e.kind,
+                    detail: e.message,
+                };
+                self.raise_fault(fault);
+                None
+            }
+        }
+    }
+
+    /// The finishing request: carriages back to park, everything else off.
+    fn park(&mut self, params: (Intensity, bool, bool)) -> Option<(Intensity, bool, bool)> {
+        if let Some(f) = &self.profile.foot_rollers {
+            let cmd = FootRollerCommand {
+                position: f.park_position,
+                travel_speed: PercentPerSecond(f.travel_speed_max.0 / 2.0),
+                ..FootRollerCommand::OFF
+            };
+            self.request.feet = crate::model::Sided([cmd; 2]);
+        }
+        Some(params)
+    }
+
+    fn begin_finishing(&mut self, outcome: Outcome, detail: String) {
+        let now = self.now;
+        if let Some(s) = self.session.as_mut() {
+            s.ending = Some((outcome, detail));
+            s.state_since = now;
+            s.awaiting_staff = false;
+        }
+        self.state = ChairState::Finishing;
+    }
+
+    fn end_session(&mut self, outcome: Outcome, detail: String) {
+        if let Some(s) = self.session.take() {
+            self.last_session = Some((s.id, outcome));
+            self.events.push(Event {
+                at: self.now,
+                session: Some(s.id),
+                kind: EventKind::SessionEnded { outcome, detail },
+            });
+        }
+        if !self.state.is_latched() {
+            self.state = ChairState::Idle;
+        }
+    }
+
+    fn latch(&mut self, fault: Fault) {
+        if self.session.is_some() {
+            let detail = fault.message();
+            self.end_session(Outcome::Aborted, detail);
+        }
+        self.faults.push(fault);
+        self.faults_shared = Arc::from(self.faults.clone());
+        if self.state != ChairState::Estop {
+            self.state = ChairState::Fault;
+        }
+        self.supervisor.force_safe();
+    }
+
+    fn enter_estop(&mut self, source: StopSource) {
+        self.supervisor.force_safe();
+        if self.state == ChairState::Estop {
+            return;
+        }
+        self.estop = Some(source);
+        self.push(EventKind::EmergencyStop { source });
+        if self.session.is_some() {
+            self.end_session(
+                Outcome::EmergencyStop,
+                format!("emergency stop from {source}"),
+            );
+        }
+        self.state = ChairState::Estop;
+    }
+
+    fn push(&mut self, kind: EventKind) {
+        let session = self.session.as_ref().map(|s| s.id);
+        self.events.push(Event {
+            at: self.now,
+            session,
+            kind,
+        });
+    }
+}
+
+/// A program's step index and progress must make sense.
+fn check_output(info: &ProgramInfo, step: u32, progress: f64) -> Result<(), ProgramError> {
+    if step as usize >= info.steps.len().max(1) {
+        return Err(ProgramError {
+            kind: ProgramErrorKind::InvalidOutput,
+            message: format!(
+                "step {step} does not exist (the program declares {})",
+                info.steps.len()
+            ),
+        });
+    }
+    if !(0.0..=1.0).contains(&progress) {
+        return Err(ProgramError {
+            kind: ProgramErrorKind::InvalidOutput,
+            message: format!("progress {progress} is not between 0 and 1"),
+        });
+    }
+    Ok(())
+}

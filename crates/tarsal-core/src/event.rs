@@ -1,0 +1,683 @@
+//! Everything worth knowing that happens to the chair: session milestones,
+//! clamps, interlocks (refusals), faults, emergency stops. Each event has a
+//! stable machine-readable code (for MQTT, the panel, translations), a severity,
+//! and plain-language text for staff: what happened and what to do.
+
+use crate::config_file::human_duration;
+use crate::model::{ActuatorId, CalfCell, HeaterId, NodeMotion, SensorId, Side};
+use crate::program::ProgramErrorKind;
+use crate::session::{Outcome, SessionId, SessionOptions};
+use crate::units::{Amps, Celsius, Hertz, Intensity, Litres, Percent, PercentPerSecond};
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::time::Duration;
+
+/// One event, stamped with engine time.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Event {
+    /// Engine clock (time since the control loop started).
+    pub at: Duration,
+    pub session: Option<SessionId>,
+    pub kind: EventKind,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Severity {
+    Info,
+    /// A clamp or refusal: the chair did less than asked, to stay safe.
+    Warning,
+    /// A fault or emergency stop: the chair is in the safe state.
+    Critical,
+}
+
+impl Severity {
+    pub const fn code(self) -> &'static str {
+        match self {
+            Self::Info => "info",
+            Self::Warning => "warning",
+            Self::Critical => "critical",
+        }
+    }
+}
+
+/// Where an emergency stop came from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StopSource {
+    /// The chair's emergency-stop button.
+    Button,
+    /// A local client (panel, CLI) over D-Bus.
+    Local,
+    /// An operator over MQTT.
+    Remote,
+    /// The service itself (for example, on shutdown).
+    Service,
+}
+
+impl fmt::Display for StopSource {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Button => "the emergency-stop button",
+            Self::Local => "the chair's panel or a local client",
+            Self::Remote => "a remote operator",
+            Self::Service => "the service",
+        })
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "type")]
+pub enum EventKind {
+    SessionStarted {
+        program: String,
+        program_version: String,
+        options: SessionOptions,
+    },
+    SessionRunning,
+    SessionPaused,
+    SessionResumed,
+    SessionEnded {
+        outcome: Outcome,
+        /// Why, in plain words.
+        detail: String,
+    },
+    IntensityChanged {
+        intensity: Intensity,
+    },
+    HeatSwitched {
+        on: bool,
+    },
+    StaffStepConfirmed {
+        step: String,
+    },
+    Clamp(Clamp),
+    Interlock(Interlock),
+    Fault(Fault),
+    EmergencyStop {
+        source: StopSource,
+    },
+    /// Latched faults or the emergency stop were reset.
+    Reset {
+        cleared: Vec<String>,
+    },
+}
+
+impl EventKind {
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::SessionStarted { .. } => "session.started",
+            Self::SessionRunning => "session.running",
+            Self::SessionPaused => "session.paused",
+            Self::SessionResumed => "session.resumed",
+            Self::SessionEnded { outcome, .. } => match outcome {
+                Outcome::Completed => "session.completed",
+                Outcome::Stopped => "session.stopped",
+                Outcome::TimeLimit => "session.time_limit",
+                Outcome::Aborted => "session.aborted",
+                Outcome::EmergencyStop => "session.emergency_stop",
+                Outcome::Interrupted => "session.interrupted",
+            },
+            Self::IntensityChanged { .. } => "session.intensity",
+            Self::HeatSwitched { .. } => "session.heat",
+            Self::StaffStepConfirmed { .. } => "session.staff_confirmed",
+            Self::Clamp(c) => c.code(),
+            Self::Interlock(i) => i.code(),
+            Self::Fault(f) => f.code(),
+            Self::EmergencyStop { .. } => "estop.pressed",
+            Self::Reset { .. } => "chair.reset",
+        }
+    }
+
+    pub fn severity(&self) -> Severity {
+        match self {
+            Self::Clamp(_) | Self::Interlock(_) => Severity::Warning,
+            Self::Fault(_) | Self::EmergencyStop { .. } => Severity::Critical,
+            Self::SessionEnded {
+                outcome: Outcome::Aborted | Outcome::EmergencyStop | Outcome::Interrupted,
+                ..
+            } => Severity::Warning,
+            _ => Severity::Info,
+        }
+    }
+
+    /// What happened, in plain words.
+    pub fn message(&self) -> String {
+        match self {
+            Self::SessionStarted { program, .. } => format!("Session started: {program}."),
+            Self::SessionRunning => "The program is running.".into(),
+            Self::SessionPaused => "Session paused.".into(),
+            Self::SessionResumed => "Session resumed.".into(),
+            Self::SessionEnded { outcome, detail } => {
+                let head = match outcome {
+                    Outcome::Completed => "Session completed",
+                    Outcome::Stopped => "Session stopped",
+                    Outcome::TimeLimit => "Session ended at the time limit",
+                    Outcome::Aborted => "Session aborted",
+                    Outcome::EmergencyStop => "Session ended by emergency stop",
+                    Outcome::Interrupted => "Session was interrupted",
+                };
+                if detail.is_empty() {
+                    format!("{head}.")
+                } else {
+                    format!("{head}: {detail}")
+                }
+            }
+            Self::IntensityChanged { intensity } => format!("Intensity set to {intensity}."),
+            Self::HeatSwitched { on } => {
+                format!("Heat switched {}.", if *on { "on" } else { "off" })
+            }
+            Self::StaffStepConfirmed { step } => format!("Staff confirmed: {step}."),
+            Self::Clamp(c) => c.message(),
+            Self::Interlock(i) => i.message(),
+            Self::Fault(f) => f.message(),
+            Self::EmergencyStop { source } => format!(
+                "Emergency stop from {source}. All motion and heat are off, the valve is closed; the water stays in the bath."
+            ),
+            Self::Reset { .. } => "The chair was reset and is ready.".into(),
+        }
+    }
+
+    /// What to do about it, in plain words; empty when nothing is needed.
+    pub fn advice(&self) -> String {
+        match self {
+            Self::Fault(f) => f.advice(),
+            Self::EmergencyStop { .. } => {
+                "Make sure the client is safe, release the emergency-stop button, then reset."
+                    .into()
+            }
+            Self::Interlock(i) => i.advice(),
+            _ => String::new(),
+        }
+    }
+}
+
+/// A request the supervisor reduced to stay inside the limits.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "clamp")]
+pub enum Clamp {
+    Setpoint {
+        heater: HeaterId,
+        requested: Celsius,
+        limit: Celsius,
+    },
+    Pressure {
+        site: PressureSite,
+        requested: Percent,
+        limit: Percent,
+        intensity: Intensity,
+    },
+    PressureRamp {
+        site: PressureSite,
+        limit: PercentPerSecond,
+    },
+    TravelSpeed {
+        side: Side,
+        requested: PercentPerSecond,
+        limit: PercentPerSecond,
+    },
+    MotionRate {
+        side: Side,
+        motion: NodeMotion,
+        requested: Hertz,
+        limit: Hertz,
+    },
+    KneadingSpeed {
+        side: Side,
+        requested: Percent,
+        limit: Percent,
+    },
+}
+
+/// Where a pressure is applied.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "site", content = "at")]
+pub enum PressureSite {
+    FootNodes(Side),
+    CalfCell(Side, CalfCell),
+}
+
+impl fmt::Display for PressureSite {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::FootNodes(s) => write!(f, "{s} foot roller"),
+            Self::CalfCell(s, c) => write!(f, "{s} {c} cell"),
+        }
+    }
+}
+
+impl Clamp {
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::Setpoint { .. } => "clamp.setpoint",
+            Self::Pressure { .. } => "clamp.pressure",
+            Self::PressureRamp { .. } => "clamp.pressure_ramp",
+            Self::TravelSpeed { .. } => "clamp.travel_speed",
+            Self::MotionRate { .. } => "clamp.motion_rate",
+            Self::KneadingSpeed { .. } => "clamp.kneading_speed",
+        }
+    }
+
+    pub fn message(&self) -> String {
+        match self {
+            Self::Setpoint {
+                heater,
+                requested,
+                limit,
+            } => format!("The program asked for {requested} on the {heater}; limited to {limit}."),
+            Self::Pressure {
+                site,
+                requested,
+                limit,
+                intensity,
+            } => format!(
+                "The program asked for {requested:.0} pressure on the {site}; limited to {limit:.0} at intensity {intensity}."
+            ),
+            Self::PressureRamp { site, limit } => format!(
+                "The program raised pressure on the {site} too fast; limited to {limit:.0}."
+            ),
+            Self::TravelSpeed {
+                side,
+                requested,
+                limit,
+            } => format!(
+                "The program asked the {side} foot roller to travel at {requested:.0}; limited to {limit:.0}."
+            ),
+            Self::MotionRate {
+                side,
+                motion,
+                requested,
+                limit,
+            } => format!(
+                "The program asked the {side} foot roller to {} at {requested}; limited to {limit}.",
+                motion.code()
+            ),
+            Self::KneadingSpeed {
+                side,
+                requested,
+                limit,
+            } => format!(
+                "The program asked for {requested:.0} kneading speed on the {side} calf; limited to {limit:.0}."
+            ),
+        }
+    }
+}
+
+/// A request the supervisor refused because a condition forbids it right now.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "interlock")]
+pub enum Interlock {
+    /// Rollers and calf cells stay still without feet on the footrest.
+    NoFeet,
+    /// The water heater or jets may not run with too little water.
+    DryRun {
+        actuator: ActuatorId,
+        level: Litres,
+        min: Litres,
+    },
+    /// The fill valve closes at the maximum level.
+    BathFull { level: Litres, max: Litres },
+    /// The chair has no such part.
+    NotFitted { actuator: ActuatorId },
+}
+
+impl Interlock {
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::NoFeet => "interlock.no_feet",
+            Self::DryRun { .. } => "interlock.dry_run",
+            Self::BathFull { .. } => "interlock.bath_full",
+            Self::NotFitted { .. } => "interlock.not_fitted",
+        }
+    }
+
+    pub fn message(&self) -> String {
+        match self {
+            Self::NoFeet => {
+                "No feet on the footrest: the rollers and calf cells are held still.".into()
+            }
+            Self::DryRun {
+                actuator,
+                level,
+                min,
+            } => format!(
+                "The {actuator} cannot run with {level} of water; it needs more than {min}."
+            ),
+            Self::BathFull { level, max } => {
+                format!("The bath is full ({level}, maximum {max}); the fill valve is closed.")
+            }
+            Self::NotFitted { actuator } => {
+                format!("The program asked for the {actuator}, which this chair does not have.")
+            }
+        }
+    }
+
+    pub fn advice(&self) -> String {
+        match self {
+            Self::NoFeet => "Ask the client to rest both feet on the footrest.".into(),
+            Self::DryRun { .. } => "Fill the bath first.".into(),
+            _ => String::new(),
+        }
+    }
+}
+
+/// Why a roller was judged stalled.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "cause")]
+pub enum StallCause {
+    Overcurrent { current: Amps, limit: Amps },
+    NoMovement { expected: Percent, moved: Percent },
+}
+
+/// A condition that puts the chair in the safe state until reset.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "fault")]
+pub enum Fault {
+    SensorOutOfRange {
+        sensor: SensorId,
+        /// The raw reading (may be NaN, shown as text).
+        reading: String,
+        low: f64,
+        high: f64,
+    },
+    OverTemperature {
+        heater: HeaterId,
+        reading: Celsius,
+        cutoff: Celsius,
+    },
+    HeaterNoRise {
+        heater: HeaterId,
+        gained: Celsius,
+        needed: Celsius,
+        window: Duration,
+    },
+    HeaterOutOfBand {
+        heater: HeaterId,
+        reading: Celsius,
+        setpoint: Celsius,
+        time: Duration,
+    },
+    HeaterNoResponse {
+        heater: HeaterId,
+        gained: Celsius,
+        window: Duration,
+    },
+    FillTimeout {
+        level: Litres,
+        after: Duration,
+    },
+    FillNoFlow {
+        level: Litres,
+        window: Duration,
+    },
+    Overfill {
+        level: Litres,
+        limit: Litres,
+    },
+    LevelDrop {
+        dropped: Litres,
+    },
+    LeakDetected,
+    DrainBlocked {
+        level: Litres,
+        window: Duration,
+    },
+    UnexpectedInflow {
+        risen: Litres,
+    },
+    RollerStall {
+        side: Side,
+        cause: StallCause,
+    },
+    CellOverpressure {
+        side: Side,
+        cell: CalfCell,
+        reading: Percent,
+        limit: Percent,
+    },
+    LoopOverrun {
+        late_by: Duration,
+    },
+    Program {
+        program: String,
+        reason: ProgramErrorKind,
+        detail: String,
+    },
+    InvalidRequest {
+        program: String,
+        field: String,
+        value: String,
+    },
+    Hardware {
+        detail: String,
+    },
+}
+
+impl Fault {
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::SensorOutOfRange { .. } => "fault.sensor_out_of_range",
+            Self::OverTemperature { .. } => "fault.over_temperature",
+            Self::HeaterNoRise { .. } => "fault.heater_no_rise",
+            Self::HeaterOutOfBand { .. } => "fault.heater_out_of_band",
+            Self::HeaterNoResponse { .. } => "fault.heater_no_response",
+            Self::FillTimeout { .. } => "fault.fill_timeout",
+            Self::FillNoFlow { .. } => "fault.fill_no_flow",
+            Self::Overfill { .. } => "fault.overfill",
+            Self::LevelDrop { .. } => "fault.level_drop",
+            Self::LeakDetected => "fault.leak_detected",
+            Self::DrainBlocked { .. } => "fault.drain_blocked",
+            Self::UnexpectedInflow { .. } => "fault.unexpected_inflow",
+            Self::RollerStall { .. } => "fault.roller_stall",
+            Self::CellOverpressure { .. } => "fault.cell_overpressure",
+            Self::LoopOverrun { .. } => "fault.loop_overrun",
+            Self::Program { .. } => "fault.program",
+            Self::InvalidRequest { .. } => "fault.invalid_request",
+            Self::Hardware { .. } => "fault.hardware",
+        }
+    }
+
+    pub fn message(&self) -> String {
+        match self {
+            Self::SensorOutOfRange {
+                sensor,
+                reading,
+                low,
+                high,
+            } => format!(
+                "The {sensor} reads {reading} {unit}, outside its possible range {low}–{high} {unit}: it is probably disconnected or broken.",
+                unit = sensor.unit()
+            ),
+            Self::OverTemperature {
+                heater,
+                reading,
+                cutoff,
+            } => format!(
+                "The {heater} reached {reading}, at or above its {cutoff} safety cutoff. Heat is off."
+            ),
+            Self::HeaterNoRise {
+                heater,
+                gained,
+                needed,
+                window,
+            } => format!(
+                "The {heater} is heating but its temperature rose only {gained} in {} (needs {needed}).",
+                human_duration(*window)
+            ),
+            Self::HeaterOutOfBand {
+                heater,
+                reading,
+                setpoint,
+                time,
+            } => format!(
+                "The {heater} could not hold its temperature: {reading} against a setpoint of {setpoint} for {}.",
+                human_duration(*time)
+            ),
+            Self::HeaterNoResponse {
+                heater,
+                gained,
+                window,
+            } => format!(
+                "The {heater} ran at full power for {} but its sensor rose only {gained}: the sensor may not be touching the heater.",
+                human_duration(*window)
+            ),
+            Self::FillTimeout { level, after } => format!(
+                "The bath did not fill in time: {level} after {} of filling.",
+                human_duration(*after)
+            ),
+            Self::FillNoFlow { level, window } => format!(
+                "The fill valve is open but the water level ({level}) has not risen for {}.",
+                human_duration(*window)
+            ),
+            Self::Overfill { level, limit } => {
+                format!("The water level is {level}, above the overflow limit of {limit}.")
+            }
+            Self::LevelDrop { dropped } => format!(
+                "The water level dropped by {dropped} while nothing was draining: the bath may be leaking."
+            ),
+            Self::LeakDetected => "The leak sensor under the bath is wet.".into(),
+            Self::DrainBlocked { level, window } => format!(
+                "The drain pump is on but the water level ({level}) has not dropped for {}.",
+                human_duration(*window)
+            ),
+            Self::UnexpectedInflow { risen } => format!(
+                "The water level rose by {risen} with the fill valve closed: the valve may be stuck open."
+            ),
+            Self::RollerStall { side, cause } => match cause {
+                StallCause::Overcurrent { current, limit } => format!(
+                    "The {side} foot roller motor is blocked (drawing {current}, limit {limit})."
+                ),
+                StallCause::NoMovement { expected, moved } => format!(
+                    "The {side} foot roller did not move (moved {moved:.1} where {expected:.0} was expected)."
+                ),
+            },
+            Self::CellOverpressure {
+                side,
+                cell,
+                reading,
+                limit,
+            } => format!(
+                "The {side} {cell} cell reads {reading:.0} pressure, above the {limit:.0} limit."
+            ),
+            Self::LoopOverrun { late_by } => format!(
+                "The control loop missed its timing by {}; outputs were switched off as a precaution.",
+                human_duration(*late_by)
+            ),
+            Self::Program {
+                program,
+                reason,
+                detail,
+            } => format!("The program `{program}` {reason} and was stopped: {detail}"),
+            Self::InvalidRequest {
+                program,
+                field,
+                value,
+            } => format!(
+                "The program `{program}` asked for an impossible value ({field} = {value}) and was stopped."
+            ),
+            Self::Hardware { detail } => {
+                format!("The chair's hardware could not be reached: {detail}")
+            }
+        }
+    }
+
+    pub fn advice(&self) -> String {
+        match self {
+            Self::SensorOutOfRange { .. } | Self::Hardware { .. } => {
+                "Call a technician: the chair cannot be used safely until this is repaired.".into()
+            }
+            Self::OverTemperature { heater: HeaterId::Water, .. } => {
+                "Check the water is comfortable for the client, let it cool or drain and refill with cooler water, then acknowledge.".into()
+            }
+            Self::OverTemperature { .. } => {
+                "Let the pad cool down before acknowledging. If it happens again, call a technician.".into()
+            }
+            Self::HeaterNoRise { .. } | Self::HeaterOutOfBand { .. } | Self::HeaterNoResponse { .. } => {
+                "The heater or its sensor may be faulty. Acknowledge to try again; if it repeats, call a technician.".into()
+            }
+            Self::FillTimeout { .. } | Self::FillNoFlow { .. } => {
+                "Check that the water supply is turned on, then acknowledge.".into()
+            }
+            Self::Overfill { .. } | Self::UnexpectedInflow { .. } => {
+                "Turn off the water supply, drain some water, then acknowledge. If it repeats, call a technician.".into()
+            }
+            Self::LevelDrop { .. } | Self::LeakDetected => {
+                "Look for water under the chair. Dry it and find the leak before acknowledging.".into()
+            }
+            Self::DrainBlocked { .. } => {
+                "Check the drain and its filter for blockages, then acknowledge.".into()
+            }
+            Self::RollerStall { .. } => {
+                "Check that nothing is caught in the footrest and the client's feet are placed correctly, then acknowledge.".into()
+            }
+            Self::CellOverpressure { .. } => {
+                "Check the client is comfortable. Acknowledge to try again; if it repeats, call a technician.".into()
+            }
+            Self::LoopOverrun { .. } => {
+                "Acknowledge to continue. If it repeats, the controller is overloaded: call a technician.".into()
+            }
+            Self::Program { .. } | Self::InvalidRequest { .. } => {
+                "Acknowledge and choose another program. Report the program to its developer.".into()
+            }
+        }
+    }
+}
+
+impl fmt::Display for Fault {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.code(), self.message())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn faults_are_critical_with_advice() {
+        let k = EventKind::Fault(Fault::LeakDetected);
+        assert_eq!(k.severity(), Severity::Critical);
+        assert_eq!(k.code(), "fault.leak_detected");
+        assert!(!k.advice().is_empty());
+    }
+
+    #[test]
+    fn messages_carry_units() {
+        let f = Fault::OverTemperature {
+            heater: HeaterId::Water,
+            reading: Celsius(41.2),
+            cutoff: Celsius(41.0),
+        };
+        assert_eq!(
+            f.message(),
+            "The foot-bath water heater reached 41.2 °C, at or above its 41.0 °C safety cutoff. Heat is off."
+        );
+    }
+
+    #[test]
+    fn events_round_trip_through_json() {
+        let e = Event {
+            at: Duration::from_millis(1500),
+            session: Some(SessionId(4)),
+            kind: EventKind::Clamp(Clamp::Pressure {
+                site: PressureSite::CalfCell(Side::Left, CalfCell::Ankle),
+                requested: Percent(80.0),
+                limit: Percent(50.0),
+                intensity: Intensity::DEFAULT,
+            }),
+        };
+        let json = serde_json::to_string(&e).unwrap();
+        assert!(json.contains("calf_cell"), "{json}");
+        let back: Event = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, e);
+    }
+}
+
+/// An event as it leaves the engine: stamped with wall time and a unique id
+/// (consumers such as MQTT subscribers drop duplicates by it).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct EventRecord {
+    pub uid: String,
+    pub wall: crate::wallclock::UnixMillis,
+    pub event: Event,
+}

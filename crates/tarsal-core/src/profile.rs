@@ -1,0 +1,776 @@
+//! The chair profile: which parts a chair has, their limits, how they are wired.
+//! Loaded from TOML (`deploy/profiles/*.toml`), checked against the hard ceilings
+//! compiled into the service, and refused with located errors when broken.
+
+use crate::config_file::{self, Checker, FileError, Located};
+use crate::model::HeaterId;
+use crate::model::NodeMotion;
+use crate::units::{
+    Amps, Celsius, Hertz, Intensity, Litres, LitresPerSecond, Percent, PercentPerSecond, Watts,
+};
+use serde::Deserialize;
+use std::time::Duration;
+
+/// The water may never be set or allowed hotter than this, whatever a profile says.
+pub const WATER_HARD_CEILING: Celsius = Celsius(43.0);
+/// Heat pads may never be set or allowed hotter than this.
+pub const PAD_HARD_CEILING: Celsius = Celsius(46.0);
+/// No profile may let a session run longer than this.
+pub const SESSION_HARD_MAX: Duration = Duration::from_secs(60 * 60);
+/// No profile may let heater outputs stay on longer than this without a refresh.
+pub const HEATER_HOLD_HARD_MAX: Duration = Duration::from_secs(10);
+
+/// The profile of the standard chair, as shipped in `deploy/profiles/`.
+pub const STANDARD_PROFILE_TOML: &str =
+    include_str!("../../../deploy/profiles/pedicure-standard.toml");
+pub const STANDARD_PROFILE_NAME: &str = "pedicure-standard.toml (built in)";
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ChairProfile {
+    pub chair: ChairSection,
+    pub session: SessionLimits,
+    pub outputs: OutputSettings,
+    #[serde(default)]
+    pub foot_rollers: Option<FootRollerSpec>,
+    #[serde(default)]
+    pub calf_units: Option<CalfUnitSpec>,
+    #[serde(default)]
+    pub heat_pads: HeatPads,
+    #[serde(default)]
+    pub bath: Option<BathSpec>,
+    #[serde(default)]
+    pub simulator: SimulatorSpec,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ChairSection {
+    pub model: String,
+    #[serde(default)]
+    pub description: String,
+    pub backend: Backend,
+}
+
+/// Where a chair's I/O comes from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Backend {
+    /// The physical model in `tarsal-sim`.
+    Simulator,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SessionLimits {
+    #[serde(rename = "max_duration_min", deserialize_with = "config_file::minutes")]
+    pub max_duration: Duration,
+    #[serde(
+        rename = "prepare_timeout_s",
+        deserialize_with = "config_file::seconds"
+    )]
+    pub prepare_timeout: Duration,
+    #[serde(rename = "finish_timeout_s", deserialize_with = "config_file::seconds")]
+    pub finish_timeout: Duration,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OutputSettings {
+    /// Heater outputs fall off after this long without a fresh command.
+    #[serde(rename = "heater_hold_s", deserialize_with = "config_file::seconds")]
+    pub heater_hold: Duration,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FootRollerSpec {
+    #[serde(rename = "travel_speed_max_pct_s")]
+    pub travel_speed_max: PercentPerSecond,
+    #[serde(rename = "pressure_ramp_max_pct_s")]
+    pub pressure_ramp_max: PercentPerSecond,
+    #[serde(rename = "pressure_ceiling_pct")]
+    pub pressure_ceiling: [Percent; Intensity::LEVELS],
+    #[serde(rename = "knead_rate_max_hz")]
+    pub knead_rate_max: Hertz,
+    #[serde(rename = "tap_rate_max_hz")]
+    pub tap_rate_max: Hertz,
+    #[serde(rename = "vibrate_rate_max_hz")]
+    pub vibrate_rate_max: Hertz,
+    #[serde(rename = "stall_current_a")]
+    pub stall_current: Amps,
+    #[serde(
+        rename = "stall_time_ms",
+        deserialize_with = "config_file::milliseconds"
+    )]
+    pub stall_time: Duration,
+    #[serde(rename = "park_position_pct")]
+    pub park_position: Percent,
+}
+
+impl FootRollerSpec {
+    pub fn pressure_ceiling(&self, intensity: Intensity) -> Percent {
+        self.pressure_ceiling[intensity.index()]
+    }
+
+    /// The highest rate allowed for a node motion (0 for `Still`).
+    pub fn motion_rate_max(&self, motion: NodeMotion) -> Hertz {
+        match motion {
+            NodeMotion::Still => Hertz::ZERO,
+            NodeMotion::Knead => self.knead_rate_max,
+            NodeMotion::Tap => self.tap_rate_max,
+            NodeMotion::Vibrate => self.vibrate_rate_max,
+        }
+    }
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CalfUnitSpec {
+    #[serde(rename = "pressure_ceiling_pct")]
+    pub pressure_ceiling: [Percent; Intensity::LEVELS],
+    #[serde(rename = "pressure_ramp_max_pct_s")]
+    pub pressure_ramp_max: PercentPerSecond,
+    #[serde(rename = "kneading_speed_max_pct")]
+    pub kneading_speed_max: Percent,
+    #[serde(rename = "overpressure_margin_pct")]
+    pub overpressure_margin: Percent,
+}
+
+impl CalfUnitSpec {
+    pub fn pressure_ceiling(&self, intensity: Intensity) -> Percent {
+        self.pressure_ceiling[intensity.index()]
+    }
+
+    /// A cell reading above this is a fault whatever the intensity.
+    pub fn overpressure_limit(&self) -> Percent {
+        self.pressure_ceiling[Intensity::LEVELS - 1] + self.overpressure_margin
+    }
+}
+
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HeatPads {
+    pub sole: Option<HeaterSpec>,
+    pub calf: Option<HeaterSpec>,
+}
+
+/// Limits, control gains and plausibility checks of one heater.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HeaterSpec {
+    #[serde(rename = "setpoint_max_c")]
+    pub setpoint_max: Celsius,
+    /// At or above this temperature the heater is cut and a fault latched.
+    #[serde(rename = "cutoff_c")]
+    pub cutoff: Celsius,
+    /// Readings outside mean an open or shorted sensor.
+    #[serde(rename = "sensor_range_c")]
+    pub sensor_range: [Celsius; 2],
+    /// Heater power per °C below the setpoint.
+    #[serde(rename = "proportional_pct_per_c")]
+    pub proportional: f64,
+    /// Integral gain, power per °C·s.
+    #[serde(rename = "integral_pct_per_c_s")]
+    pub integral: f64,
+    #[serde(rename = "verify_rise_c")]
+    pub verify_rise: Celsius,
+    #[serde(rename = "verify_window_s", deserialize_with = "config_file::seconds")]
+    pub verify_window: Duration,
+    #[serde(rename = "band_c")]
+    pub band: Celsius,
+    #[serde(rename = "band_time_s", deserialize_with = "config_file::seconds")]
+    pub band_time: Duration,
+    #[serde(
+        rename = "response_window_s",
+        deserialize_with = "config_file::seconds"
+    )]
+    pub response_window: Duration,
+    #[serde(rename = "response_duty_pct")]
+    pub response_duty: Percent,
+    #[serde(rename = "response_rise_c")]
+    pub response_rise: Celsius,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BathSpec {
+    #[serde(rename = "capacity_l")]
+    pub capacity: Litres,
+    #[serde(rename = "min_level_l")]
+    pub min_level: Litres,
+    #[serde(rename = "max_level_l")]
+    pub max_level: Litres,
+    #[serde(rename = "overflow_level_l")]
+    pub overflow_level: Litres,
+    #[serde(rename = "level_sensor_range_l")]
+    pub level_sensor_range: [Litres; 2],
+    #[serde(rename = "empty_level_l")]
+    pub empty_level: Litres,
+    #[serde(rename = "fill_timeout_s", deserialize_with = "config_file::seconds")]
+    pub fill_timeout: Duration,
+    #[serde(
+        rename = "fill_check_window_s",
+        deserialize_with = "config_file::seconds"
+    )]
+    pub fill_check_window: Duration,
+    #[serde(rename = "fill_check_rise_l")]
+    pub fill_check_rise: Litres,
+    #[serde(
+        rename = "drain_check_window_s",
+        deserialize_with = "config_file::seconds"
+    )]
+    pub drain_check_window: Duration,
+    #[serde(rename = "drain_check_drop_l")]
+    pub drain_check_drop: Litres,
+    #[serde(rename = "leak_drop_l")]
+    pub leak_drop: Litres,
+    #[serde(rename = "inflow_rise_l")]
+    pub inflow_rise: Litres,
+    #[serde(rename = "settle_time_s", deserialize_with = "config_file::seconds")]
+    pub settle_time: Duration,
+    pub heater: HeaterSpec,
+}
+
+/// Parameters of the simulator's physical model.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SimulatorSpec {
+    #[serde(rename = "ambient_c")]
+    pub ambient: Celsius,
+    #[serde(rename = "supply_water_c")]
+    pub supply_water: Celsius,
+    #[serde(rename = "fill_flow_l_s")]
+    pub fill_flow: LitresPerSecond,
+    #[serde(rename = "drain_flow_l_s")]
+    pub drain_flow: LitresPerSecond,
+    #[serde(rename = "water_heater_w")]
+    pub water_heater_power: Watts,
+    #[serde(rename = "water_loss_w_per_c")]
+    pub water_loss_per_c: f64,
+    #[serde(rename = "pad_heater_w")]
+    pub pad_heater_power: Watts,
+    #[serde(rename = "pad_heat_capacity_j_per_c")]
+    pub pad_heat_capacity_per_c: f64,
+    #[serde(rename = "pad_loss_w_per_c")]
+    pub pad_loss_per_c: f64,
+    #[serde(rename = "carriage_speed_max_pct_s")]
+    pub carriage_speed_max: PercentPerSecond,
+    #[serde(
+        rename = "cell_time_constant_s",
+        deserialize_with = "config_file::seconds"
+    )]
+    pub cell_time_constant: Duration,
+    #[serde(rename = "feet_displacement_l")]
+    pub feet_displacement: Litres,
+    #[serde(rename = "initial_water_l")]
+    pub initial_water: Litres,
+}
+
+impl Default for SimulatorSpec {
+    fn default() -> Self {
+        Self {
+            ambient: Celsius(22.0),
+            supply_water: Celsius(32.0),
+            fill_flow: LitresPerSecond(0.25),
+            drain_flow: LitresPerSecond(0.4),
+            water_heater_power: Watts(1500.0),
+            water_loss_per_c: 6.0,
+            pad_heater_power: Watts(40.0),
+            pad_heat_capacity_per_c: 300.0,
+            pad_loss_per_c: 0.6,
+            carriage_speed_max: PercentPerSecond(30.0),
+            cell_time_constant: Duration::from_millis(400),
+            feet_displacement: Litres(1.2),
+            initial_water: Litres(0.0),
+        }
+    }
+}
+
+/// What a chair has, as a set: programs declare what they need from it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, Deserialize)]
+pub struct Equipment {
+    pub foot_rollers: bool,
+    pub calf_units: bool,
+    pub sole_heat: bool,
+    pub calf_heat: bool,
+    pub bath: bool,
+}
+
+impl Equipment {
+    /// The parts in `self` that `available` lacks, in words.
+    pub fn missing_from(&self, available: &Equipment) -> Vec<&'static str> {
+        let mut missing = Vec::new();
+        let pairs = [
+            (self.foot_rollers, available.foot_rollers, "foot rollers"),
+            (self.calf_units, available.calf_units, "calf units"),
+            (self.sole_heat, available.sole_heat, "sole heat pad"),
+            (self.calf_heat, available.calf_heat, "calf heat pad"),
+            (self.bath, available.bath, "foot bath"),
+        ];
+        for (wanted, have, name) in pairs {
+            if wanted && !have {
+                missing.push(name);
+            }
+        }
+        missing
+    }
+}
+
+impl ChairProfile {
+    /// Parse and check a profile. `file` names it in errors.
+    pub fn parse(file: &str, text: &str) -> Result<Self, FileError> {
+        let located = Located::new(file, text);
+        let profile: ChairProfile = located.deserialize()?;
+        profile.check(&located)?;
+        Ok(profile)
+    }
+
+    /// The profile of the standard chair shipped with the service.
+    pub fn standard() -> Self {
+        // The embedded file is checked by this crate's tests; failing here is a build defect.
+        Self::parse(STANDARD_PROFILE_NAME, STANDARD_PROFILE_TOML)
+            .unwrap_or_else(|e| panic!("built-in profile is invalid: {e}"))
+    }
+
+    pub fn heater(&self, heater: HeaterId) -> Option<&HeaterSpec> {
+        match heater {
+            HeaterId::Water => self.bath.as_ref().map(|b| &b.heater),
+            HeaterId::SolePad => self.heat_pads.sole.as_ref(),
+            HeaterId::CalfPad => self.heat_pads.calf.as_ref(),
+        }
+    }
+
+    pub fn equipment(&self) -> Equipment {
+        Equipment {
+            foot_rollers: self.foot_rollers.is_some(),
+            calf_units: self.calf_units.is_some(),
+            sole_heat: self.heat_pads.sole.is_some(),
+            calf_heat: self.heat_pads.calf.is_some(),
+            bath: self.bath.is_some(),
+        }
+    }
+
+    fn check(&self, located: &Located<'_>) -> Result<(), FileError> {
+        let mut c = Checker::new(located);
+        c.require(!self.chair.model.trim().is_empty(), "chair.model", || {
+            "must not be empty".into()
+        });
+        let s = &self.session;
+        c.duration(
+            s.max_duration,
+            Duration::from_secs(60),
+            SESSION_HARD_MAX,
+            "session.max_duration_min",
+        );
+        c.duration(
+            s.prepare_timeout,
+            Duration::from_secs(1),
+            Duration::from_secs(600),
+            "session.prepare_timeout_s",
+        );
+        c.duration(
+            s.finish_timeout,
+            Duration::from_secs(1),
+            Duration::from_secs(120),
+            "session.finish_timeout_s",
+        );
+        c.duration(
+            self.outputs.heater_hold,
+            Duration::from_millis(100),
+            HEATER_HOLD_HARD_MAX,
+            "outputs.heater_hold_s",
+        );
+        if let Some(f) = &self.foot_rollers {
+            let k = |name: &str| format!("foot_rollers.{name}");
+            c.positive(
+                f.travel_speed_max.0,
+                100.0,
+                &k("travel_speed_max_pct_s"),
+                "%/s",
+            );
+            c.positive(
+                f.pressure_ramp_max.0,
+                100.0,
+                &k("pressure_ramp_max_pct_s"),
+                "%/s",
+            );
+            check_ceilings(
+                &mut c,
+                &f.pressure_ceiling,
+                "foot_rollers.pressure_ceiling_pct",
+            );
+            c.positive(f.knead_rate_max.0, 5.0, &k("knead_rate_max_hz"), "Hz");
+            c.positive(f.tap_rate_max.0, 20.0, &k("tap_rate_max_hz"), "Hz");
+            c.positive(f.vibrate_rate_max.0, 100.0, &k("vibrate_rate_max_hz"), "Hz");
+            c.positive(f.stall_current.0, 20.0, &k("stall_current_a"), "A");
+            c.duration(
+                f.stall_time,
+                Duration::from_millis(20),
+                Duration::from_secs(5),
+                &k("stall_time_ms"),
+            );
+            c.range(f.park_position.0, 0.0, 100.0, &k("park_position_pct"), "%");
+        }
+        if let Some(u) = &self.calf_units {
+            check_ceilings(
+                &mut c,
+                &u.pressure_ceiling,
+                "calf_units.pressure_ceiling_pct",
+            );
+            c.positive(
+                u.pressure_ramp_max.0,
+                100.0,
+                "calf_units.pressure_ramp_max_pct_s",
+                "%/s",
+            );
+            c.range(
+                u.kneading_speed_max.0,
+                0.0,
+                100.0,
+                "calf_units.kneading_speed_max_pct",
+                "%",
+            );
+            c.range(
+                u.overpressure_margin.0,
+                1.0,
+                50.0,
+                "calf_units.overpressure_margin_pct",
+                "%",
+            );
+        }
+        if let Some(h) = &self.heat_pads.sole {
+            check_heater(&mut c, h, "heat_pads.sole", PAD_HARD_CEILING);
+        }
+        if let Some(h) = &self.heat_pads.calf {
+            check_heater(&mut c, h, "heat_pads.calf", PAD_HARD_CEILING);
+        }
+        if let Some(b) = &self.bath {
+            check_bath(&mut c, b);
+            check_heater(&mut c, &b.heater, "bath.heater", WATER_HARD_CEILING);
+        }
+        check_simulator(&mut c, &self.simulator);
+        c.finish()
+    }
+}
+
+fn check_ceilings(c: &mut Checker<'_>, ceilings: &[Percent; Intensity::LEVELS], key: &str) {
+    for (i, p) in ceilings.iter().enumerate() {
+        c.range(p.0, 0.0, 100.0, &format!("{key}[{i}]"), "%");
+        if i > 0 {
+            c.require(p.0 >= ceilings[i - 1].0, &format!("{key}[{i}]"), || {
+                format!(
+                    "the ceiling for intensity {} ({p}) is below the one for intensity {} ({}); \
+                     allowed: each level at least as high as the one before",
+                    i + 1,
+                    i,
+                    ceilings[i - 1]
+                )
+            });
+        }
+    }
+}
+
+fn check_heater(c: &mut Checker<'_>, h: &HeaterSpec, table: &str, ceiling: Celsius) {
+    let k = |name: &str| format!("{table}.{name}");
+    c.require(h.cutoff.0.is_finite() && h.cutoff <= ceiling, &k("cutoff_c"), || {
+        format!(
+            "{} is above the hard ceiling compiled into the service; allowed: at most {ceiling}",
+            h.cutoff
+        )
+    });
+    c.require(
+        h.setpoint_max.0.is_finite() && h.setpoint_max.0 > 0.0 && h.setpoint_max < h.cutoff,
+        &k("setpoint_max_c"),
+        || {
+            format!(
+                "{} must be above 0 °C and below the cutoff ({})",
+                h.setpoint_max, h.cutoff
+            )
+        },
+    );
+    let [lo, hi] = h.sensor_range;
+    c.require(
+        lo.0.is_finite() && hi.0.is_finite() && lo < hi && hi > h.cutoff,
+        &k("sensor_range_c"),
+        || {
+            format!(
+                "[{lo}, {hi}] is not a usable range; allowed: low below high, high above the cutoff ({})",
+                h.cutoff
+            )
+        },
+    );
+    c.range(
+        h.proportional,
+        0.0,
+        1000.0,
+        &k("proportional_pct_per_c"),
+        "%/°C",
+    );
+    c.range(
+        h.integral,
+        0.0,
+        100.0,
+        &k("integral_pct_per_c_s"),
+        "%/(°C·s)",
+    );
+    c.positive(h.verify_rise.0, 20.0, &k("verify_rise_c"), "°C");
+    c.duration(
+        h.verify_window,
+        Duration::from_secs(5),
+        Duration::from_secs(900),
+        &k("verify_window_s"),
+    );
+    c.positive(h.band.0, 15.0, &k("band_c"), "°C");
+    c.duration(
+        h.band_time,
+        Duration::from_secs(5),
+        Duration::from_secs(1800),
+        &k("band_time_s"),
+    );
+    c.duration(
+        h.response_window,
+        Duration::from_secs(10),
+        Duration::from_secs(1800),
+        &k("response_window_s"),
+    );
+    c.range(h.response_duty.0, 10.0, 100.0, &k("response_duty_pct"), "%");
+    c.positive(h.response_rise.0, 20.0, &k("response_rise_c"), "°C");
+}
+
+fn check_bath(c: &mut Checker<'_>, b: &BathSpec) {
+    c.positive(b.capacity.0, 200.0, "bath.capacity_l", "L");
+    let ordered = 0.0 < b.empty_level.0
+        && b.empty_level < b.min_level
+        && b.min_level < b.max_level
+        && b.max_level < b.overflow_level
+        && b.overflow_level <= b.capacity;
+    c.require(ordered, "bath.max_level_l", || {
+        format!(
+            "levels out of order (empty {}, min {}, max {}, overflow {}, capacity {}); \
+             allowed: 0 < empty < min < max < overflow ≤ capacity",
+            b.empty_level, b.min_level, b.max_level, b.overflow_level, b.capacity
+        )
+    });
+    let [lo, hi] = b.level_sensor_range;
+    c.require(
+        lo.0 <= 0.0 && hi > b.capacity,
+        "bath.level_sensor_range_l",
+        || {
+            format!(
+                "[{lo}, {hi}] must reach from 0 L or below to above the capacity ({})",
+                b.capacity
+            )
+        },
+    );
+    let long = Duration::from_secs(3600);
+    c.duration(
+        b.fill_timeout,
+        Duration::from_secs(10),
+        long,
+        "bath.fill_timeout_s",
+    );
+    c.duration(
+        b.fill_check_window,
+        Duration::from_secs(2),
+        long,
+        "bath.fill_check_window_s",
+    );
+    c.positive(b.fill_check_rise.0, 10.0, "bath.fill_check_rise_l", "L");
+    c.duration(
+        b.drain_check_window,
+        Duration::from_secs(2),
+        long,
+        "bath.drain_check_window_s",
+    );
+    c.positive(b.drain_check_drop.0, 10.0, "bath.drain_check_drop_l", "L");
+    c.positive(b.leak_drop.0, 10.0, "bath.leak_drop_l", "L");
+    c.positive(b.inflow_rise.0, 10.0, "bath.inflow_rise_l", "L");
+    c.duration(
+        b.settle_time,
+        Duration::ZERO,
+        Duration::from_secs(60),
+        "bath.settle_time_s",
+    );
+}
+
+fn check_simulator(c: &mut Checker<'_>, s: &SimulatorSpec) {
+    c.range(s.ambient.0, -10.0, 45.0, "simulator.ambient_c", "°C");
+    c.range(
+        s.supply_water.0,
+        1.0,
+        60.0,
+        "simulator.supply_water_c",
+        "°C",
+    );
+    c.positive(s.fill_flow.0, 5.0, "simulator.fill_flow_l_s", "L/s");
+    c.positive(s.drain_flow.0, 5.0, "simulator.drain_flow_l_s", "L/s");
+    c.range(
+        s.water_heater_power.0,
+        0.0,
+        5000.0,
+        "simulator.water_heater_w",
+        "W",
+    );
+    c.positive(
+        s.water_loss_per_c,
+        1000.0,
+        "simulator.water_loss_w_per_c",
+        "W/°C",
+    );
+    c.range(
+        s.pad_heater_power.0,
+        0.0,
+        1000.0,
+        "simulator.pad_heater_w",
+        "W",
+    );
+    c.positive(
+        s.pad_heat_capacity_per_c,
+        1.0e6,
+        "simulator.pad_heat_capacity_j_per_c",
+        "J/°C",
+    );
+    c.positive(
+        s.pad_loss_per_c,
+        1000.0,
+        "simulator.pad_loss_w_per_c",
+        "W/°C",
+    );
+    c.positive(
+        s.carriage_speed_max.0,
+        200.0,
+        "simulator.carriage_speed_max_pct_s",
+        "%/s",
+    );
+    c.duration(
+        s.cell_time_constant,
+        Duration::from_millis(10),
+        Duration::from_secs(10),
+        "simulator.cell_time_constant_s",
+    );
+    c.range(
+        s.feet_displacement.0,
+        0.0,
+        10.0,
+        "simulator.feet_displacement_l",
+        "L",
+    );
+    c.range(
+        s.initial_water.0,
+        0.0,
+        200.0,
+        "simulator.initial_water_l",
+        "L",
+    );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn with(replace: &str, by: &str) -> String {
+        assert!(STANDARD_PROFILE_TOML.contains(replace), "{replace}");
+        STANDARD_PROFILE_TOML.replacen(replace, by, 1)
+    }
+
+    fn line_of(text: &str, needle: &str) -> usize {
+        text.lines().position(|l| l.starts_with(needle)).unwrap() + 1
+    }
+
+    #[test]
+    fn standard_profile_parses_with_every_part() {
+        let p = ChairProfile::standard();
+        assert_eq!(p.chair.model, "pedicure-standard");
+        let e = p.equipment();
+        assert!(e.foot_rollers && e.calf_units && e.sole_heat && e.calf_heat && e.bath);
+        assert_eq!(
+            p.heater(HeaterId::Water).unwrap().setpoint_max,
+            Celsius(40.0)
+        );
+        assert_eq!(p.session.max_duration, Duration::from_secs(30 * 60));
+    }
+
+    #[test]
+    fn cutoff_above_hard_ceiling_is_refused_with_line_and_allowed_value() {
+        let text = with("cutoff_c = 41.0", "cutoff_c = 45.0");
+        let err = ChairProfile::parse("p.toml", &text).unwrap_err();
+        let p = &err.problems[0];
+        assert_eq!(p.key.as_deref(), Some("bath.heater.cutoff_c"));
+        assert_eq!(p.line, Some(line_of(&text, "cutoff_c = 45.0")));
+        assert!(p.message.contains("at most 43.0 °C"), "{err}");
+    }
+
+    #[test]
+    fn unknown_key_is_refused_with_line() {
+        let text = with(
+            "tap_rate_max_hz = 6.0",
+            "tap_rate_max_hz = 6.0\ntapp_rate = 1",
+        );
+        let err = ChairProfile::parse("p.toml", &text).unwrap_err();
+        let p = &err.problems[0];
+        assert_eq!(p.key.as_deref(), Some("foot_rollers.tapp_rate"), "{err}");
+        assert_eq!(p.line, Some(line_of(&text, "tapp_rate")));
+        assert!(p.message.contains("expected one of"), "{err}");
+    }
+
+    #[test]
+    fn unknown_backend_names_what_is_allowed() {
+        let text = with("backend = \"simulator\"", "backend = \"gpio\"");
+        let err = ChairProfile::parse("p.toml", &text).unwrap_err();
+        assert!(err.to_string().contains("`simulator`"), "{err}");
+        assert_eq!(
+            err.problems[0].key.as_deref(),
+            Some("chair.backend"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn decreasing_pressure_ceilings_are_refused_at_the_item() {
+        let text = with("[35, 50, 65, 80, 90]", "[35, 50, 45, 80, 90]");
+        let err = ChairProfile::parse("p.toml", &text).unwrap_err();
+        assert_eq!(
+            err.problems[0].key.as_deref(),
+            Some("foot_rollers.pressure_ceiling_pct[2]"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn out_of_order_levels_are_refused() {
+        let text = with("min_level_l = 6.0", "min_level_l = 20.0");
+        let err = ChairProfile::parse("p.toml", &text).unwrap_err();
+        assert!(err.to_string().contains("levels out of order"), "{err}");
+    }
+
+    #[test]
+    fn a_chair_without_calf_units_is_fine_and_says_so() {
+        let start = STANDARD_PROFILE_TOML.find("\n[calf_units]").unwrap();
+        let end = STANDARD_PROFILE_TOML.find("\n[heat_pads.sole]").unwrap();
+        let text = format!(
+            "{}{}",
+            &STANDARD_PROFILE_TOML[..start],
+            &STANDARD_PROFILE_TOML[end..]
+        );
+        let p = ChairProfile::parse("p.toml", &text).unwrap();
+        assert!(!p.equipment().calf_units);
+        let wanted = Equipment {
+            calf_units: true,
+            ..Equipment::default()
+        };
+        assert_eq!(wanted.missing_from(&p.equipment()), vec!["calf units"]);
+    }
+
+    #[test]
+    fn several_problems_are_all_reported_in_file_order() {
+        let text = with("heater_hold_s = 5", "heater_hold_s = 60").replacen(
+            "setpoint_max_c = 42.0",
+            "setpoint_max_c = 44.5",
+            1,
+        );
+        let err = ChairProfile::parse("p.toml", &text).unwrap_err();
+        assert_eq!(err.problems.len(), 2, "{err}");
+        assert!(err.problems[0].line < err.problems[1].line);
+    }
+}

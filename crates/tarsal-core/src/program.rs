@@ -1,0 +1,387 @@
+//! The contract between the engine and a massage program. The engine drives a
+//! program through [`Program`]; built-in native programs and WebAssembly plugins
+//! implement the same trait. A program only *requests*; the supervisor decides.
+
+use crate::model::{Request, SensorReadings};
+use crate::profile::{ChairProfile, Equipment};
+use crate::session::{OptionValue, SessionOptions};
+use crate::units::{Celsius, Hertz, Intensity, Litres, Percent, PercentPerSecond};
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// What a program says about itself.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ProgramInfo {
+    /// Stable id, e.g. `classic`.
+    pub id: String,
+    pub name: String,
+    pub description: String,
+    pub version: String,
+    /// Expected length at default options.
+    pub duration: Duration,
+    pub steps: Vec<StepInfo>,
+    pub options: Vec<OptionSpec>,
+    /// Conditions under which the program must not be used, in plain words.
+    pub contraindications: Vec<String>,
+    /// The chair parts it drives.
+    pub uses: Equipment,
+}
+
+impl ProgramInfo {
+    /// Checks `options` against the declared option specs and fills in defaults.
+    pub fn resolve_options(&self, options: &SessionOptions) -> Result<SessionOptions, OptionError> {
+        let mut resolved = options.clone();
+        for key in options.values.keys() {
+            if !self.options.iter().any(|o| &o.key == key) {
+                return Err(OptionError {
+                    key: key.clone(),
+                    problem: format!(
+                        "program `{}` has no option `{key}`; it has: {}",
+                        self.id,
+                        self.option_keys()
+                    ),
+                });
+            }
+        }
+        for spec in &self.options {
+            match options.values.get(&spec.key) {
+                None => {
+                    resolved
+                        .values
+                        .insert(spec.key.clone(), spec.kind.default());
+                }
+                Some(value) => spec.kind.check(value).map_err(|problem| OptionError {
+                    key: spec.key.clone(),
+                    problem,
+                })?,
+            }
+        }
+        Ok(resolved)
+    }
+
+    fn option_keys(&self) -> String {
+        if self.options.is_empty() {
+            "no options".into()
+        } else {
+            self.options
+                .iter()
+                .map(|o| o.key.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        }
+    }
+
+    /// The title of step `index`, or a neutral word when out of range.
+    pub fn step_title(&self, index: usize) -> &str {
+        self.steps.get(index).map_or("", |s| s.title.as_str())
+    }
+}
+
+/// A session option that does not fit the program.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("option `{key}`: {problem}")]
+pub struct OptionError {
+    pub key: String,
+    pub problem: String,
+}
+
+/// One step of a program, as shown to staff.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct StepInfo {
+    pub title: String,
+    /// Set for steps where the program waits for staff to do something and
+    /// confirm it (add disinfectant, scrub…): what to do, in plain words.
+    pub staff_action: Option<String>,
+}
+
+/// A program-specific option.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct OptionSpec {
+    pub key: String,
+    pub label: String,
+    pub description: String,
+    pub kind: OptionKind,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "type")]
+pub enum OptionKind {
+    Bool {
+        default: bool,
+    },
+    Int {
+        min: i64,
+        max: i64,
+        default: i64,
+    },
+    Choice {
+        choices: Vec<Choice>,
+        default: String,
+    },
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Choice {
+    pub value: String,
+    pub label: String,
+}
+
+impl OptionKind {
+    pub fn default(&self) -> OptionValue {
+        match self {
+            Self::Bool { default } => OptionValue::Bool(*default),
+            Self::Int { default, .. } => OptionValue::Int(*default),
+            Self::Choice { default, .. } => OptionValue::Text(default.clone()),
+        }
+    }
+
+    /// `Err` says what is allowed.
+    pub fn check(&self, value: &OptionValue) -> Result<(), String> {
+        match (self, value) {
+            (Self::Bool { .. }, OptionValue::Bool(_)) => Ok(()),
+            (Self::Int { min, max, .. }, OptionValue::Int(v)) if v >= min && v <= max => Ok(()),
+            (Self::Int { min, max, .. }, v) => Err(format!(
+                "`{v}` is not allowed; allowed: a whole number {min}–{max}"
+            )),
+            (Self::Choice { choices, .. }, OptionValue::Text(v))
+                if choices.iter().any(|c| &c.value == v) =>
+            {
+                Ok(())
+            }
+            (Self::Choice { choices, .. }, v) => Err(format!(
+                "`{v}` is not allowed; allowed: {}",
+                choices
+                    .iter()
+                    .map(|c| c.value.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )),
+            (Self::Bool { .. }, v) => Err(format!("`{v}` is not allowed; allowed: true, false")),
+        }
+    }
+}
+
+/// The chair's limits as a program sees them for the current intensity, so it
+/// can stay inside them (a program that does is never clamped).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct ChairLimits {
+    pub foot_pressure_ceiling: Percent,
+    pub foot_pressure_ramp: PercentPerSecond,
+    pub travel_speed_max: PercentPerSecond,
+    pub knead_rate_max: Hertz,
+    pub tap_rate_max: Hertz,
+    pub vibrate_rate_max: Hertz,
+    pub cell_pressure_ceiling: Percent,
+    pub cell_pressure_ramp: PercentPerSecond,
+    pub kneading_speed_max: Percent,
+    pub pad_setpoint_max: Celsius,
+    pub water_setpoint_max: Celsius,
+    pub bath_min_level: Litres,
+    pub bath_max_level: Litres,
+}
+
+impl ChairLimits {
+    pub fn for_intensity(profile: &ChairProfile, intensity: Intensity) -> Self {
+        let mut l = Self::default();
+        if let Some(f) = &profile.foot_rollers {
+            l.foot_pressure_ceiling = f.pressure_ceiling(intensity);
+            l.foot_pressure_ramp = f.pressure_ramp_max;
+            l.travel_speed_max = f.travel_speed_max;
+            l.knead_rate_max = f.knead_rate_max;
+            l.tap_rate_max = f.tap_rate_max;
+            l.vibrate_rate_max = f.vibrate_rate_max;
+        }
+        if let Some(c) = &profile.calf_units {
+            l.cell_pressure_ceiling = c.pressure_ceiling(intensity);
+            l.cell_pressure_ramp = c.pressure_ramp_max;
+            l.kneading_speed_max = c.kneading_speed_max;
+        }
+        let pads = [&profile.heat_pads.sole, &profile.heat_pads.calf];
+        l.pad_setpoint_max = pads
+            .iter()
+            .filter_map(|h| h.as_ref().map(|h| h.setpoint_max))
+            .fold(Celsius::ZERO, Celsius::max);
+        if let Some(b) = &profile.bath {
+            l.water_setpoint_max = b.heater.setpoint_max;
+            l.bath_min_level = b.min_level;
+            l.bath_max_level = b.max_level;
+        }
+        l
+    }
+}
+
+/// What the engine gives a program each tick.
+#[derive(Clone, Copy, Debug)]
+pub struct ProgramInput<'a> {
+    /// Time the program has been running, pauses excluded.
+    pub elapsed: Duration,
+    /// Time since the previous call.
+    pub dt: Duration,
+    pub intensity: Intensity,
+    pub heat: bool,
+    pub bath: bool,
+    pub sensors: &'a SensorReadings,
+    pub limits: &'a ChairLimits,
+    /// How many staff steps have been confirmed so far this session.
+    pub staff_confirmations: u32,
+}
+
+/// What a program answers each tick.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct ProgramOutput {
+    pub request: Request,
+    /// Index into [`ProgramInfo::steps`].
+    pub step: u32,
+    /// 0–1 through the whole program.
+    pub progress: f64,
+    /// Expected time left, if the program knows better than its estimate.
+    pub remaining: Option<Duration>,
+    pub status: ProgramStatus,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ProgramStatus {
+    Running,
+    /// Waiting for staff to confirm the current step's staff action.
+    AwaitingStaff,
+    Finished,
+}
+
+/// Why a program could not go on. The engine latches a fault naming it.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error, Serialize, Deserialize)]
+#[error("{kind}: {message}")]
+pub struct ProgramError {
+    pub kind: ProgramErrorKind,
+    pub message: String,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ProgramErrorKind {
+    /// The program crashed (a WebAssembly trap, a panic).
+    Trap,
+    /// It ran past its time budget for one call.
+    Timeout,
+    /// It tried to use more memory than allowed.
+    MemoryLimit,
+    /// It returned something that is not a valid answer.
+    InvalidOutput,
+    /// It failed for a reason of its own.
+    Failed,
+}
+
+impl fmt::Display for ProgramErrorKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Trap => "crashed",
+            Self::Timeout => "took too long",
+            Self::MemoryLimit => "used too much memory",
+            Self::InvalidOutput => "returned invalid data",
+            Self::Failed => "failed",
+        })
+    }
+}
+
+/// A running program instance.
+pub trait Program: Send {
+    fn tick(&mut self, input: &ProgramInput<'_>) -> Result<ProgramOutput, ProgramError>;
+}
+
+/// Where programs come from: a list to show and a way to start one.
+pub trait ProgramCatalog: Send {
+    fn programs(&self) -> Vec<Arc<ProgramInfo>>;
+
+    /// A fresh instance of program `id` for a session with `options` (already
+    /// resolved against the program's declared options).
+    fn instantiate(
+        &mut self,
+        id: &str,
+        options: &SessionOptions,
+    ) -> Result<(Arc<ProgramInfo>, Box<dyn Program>), CatalogError>;
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum CatalogError {
+    #[error("there is no program `{id}`; available: {available}")]
+    Unknown { id: String, available: String },
+    #[error("program `{id}` could not be started: {reason}")]
+    Failed { id: String, reason: String },
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn info() -> ProgramInfo {
+        ProgramInfo {
+            id: "p".into(),
+            name: "P".into(),
+            description: String::new(),
+            version: "1".into(),
+            duration: Duration::from_secs(60),
+            steps: vec![],
+            options: vec![
+                OptionSpec {
+                    key: "minutes".into(),
+                    label: "Minutes".into(),
+                    description: String::new(),
+                    kind: OptionKind::Int {
+                        min: 1,
+                        max: 20,
+                        default: 2,
+                    },
+                },
+                OptionSpec {
+                    key: "mood".into(),
+                    label: "Mood".into(),
+                    description: String::new(),
+                    kind: OptionKind::Choice {
+                        choices: vec![
+                            Choice {
+                                value: "calming".into(),
+                                label: "Calming".into(),
+                            },
+                            Choice {
+                                value: "stimulating".into(),
+                                label: "Stimulating".into(),
+                            },
+                        ],
+                        default: "calming".into(),
+                    },
+                },
+            ],
+            contraindications: vec![],
+            uses: Equipment::default(),
+        }
+    }
+
+    #[test]
+    fn defaults_are_filled_in() {
+        let resolved = info().resolve_options(&SessionOptions::default()).unwrap();
+        assert_eq!(resolved.values["minutes"], OptionValue::Int(2));
+        assert_eq!(resolved.values["mood"], OptionValue::Text("calming".into()));
+    }
+
+    #[test]
+    fn out_of_range_and_unknown_options_say_what_is_allowed() {
+        let mut o = SessionOptions::default();
+        o.values.insert("minutes".into(), OptionValue::Int(40));
+        let e = info().resolve_options(&o).unwrap_err();
+        assert_eq!(e.key, "minutes");
+        assert!(e.problem.contains("1–20"), "{e}");
+
+        let mut o = SessionOptions::default();
+        o.values
+            .insert("mood".into(), OptionValue::Text("angry".into()));
+        let e = info().resolve_options(&o).unwrap_err();
+        assert!(e.problem.contains("calming, stimulating"), "{e}");
+
+        let mut o = SessionOptions::default();
+        o.values
+            .insert("colour".into(), OptionValue::Text("red".into()));
+        let e = info().resolve_options(&o).unwrap_err();
+        assert!(e.problem.contains("minutes, mood"), "{e}");
+    }
+}

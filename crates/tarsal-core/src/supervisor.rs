@@ -1,0 +1,994 @@
+//! The safety supervisor: the only path from a program's [`Request`] to the
+//! hardware's [`Outputs`]. Every tick it checks the sensors, runs the heater,
+//! bath, roller and cell monitors, and then lets through what the request asks
+//! within the chair's limits: clamping values above a limit, refusing what an
+//! interlock forbids, and answering a fault with the safe state in the same tick.
+//!
+//! Clamps and refusals are reported once when they begin (not every tick they
+//! last); faults are reported when detected and the caller latches them.
+
+use crate::event::{Clamp, EventKind, Fault, Interlock, PressureSite, StallCause};
+use crate::heater::{HeaterControl, HeaterMonitor};
+use crate::model::{
+    ActuatorId, CalfCell, CalfCommand, FootRollerCommand, FootSensors, HeaterId, Heaters,
+    NodeMotion, Outputs, Request, SensorId, SensorReadings, Side, Sided,
+};
+use crate::profile::{BathSpec, ChairProfile, FootRollerSpec};
+use crate::units::{Celsius, Intensity, Litres, Percent};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Possible readings of the position sensor; outside means open or shorted.
+pub const CARRIAGE_SENSOR_RANGE: (f64, f64) = (-5.0, 105.0);
+/// Possible readings of the motor current sensor.
+pub const MOTOR_CURRENT_SENSOR_RANGE: (f64, f64) = (-0.5, 15.0);
+/// Possible readings of a cell pressure sensor.
+pub const CELL_SENSOR_RANGE: (f64, f64) = (-5.0, 110.0);
+/// Highest setpoint a program may even name; above is nonsense, not a clamp.
+pub const SETPOINT_DOMAIN_MAX: Celsius = Celsius(100.0);
+/// A heater may be reset only once this far below its cutoff.
+pub const CUTOFF_HYSTERESIS: Celsius = Celsius(1.0);
+
+/// Floating-point slack so a program exactly at a limit is not clamped.
+const SLACK: f64 = 1e-6;
+
+/// What the supervisor is asked to let through this tick.
+#[derive(Clone, Copy, Debug)]
+pub struct Demand<'a> {
+    pub request: &'a Request,
+    pub intensity: Intensity,
+    /// Heat allowed (pads and water heater).
+    pub heat: bool,
+    /// Bath allowed (fill, jets, water heater; draining is always allowed).
+    pub bath: bool,
+    /// Who asked, for fault messages (a program id, or `chair` for the engine).
+    pub source: &'a str,
+}
+
+/// How the supervisor should treat this tick.
+#[derive(Clone, Copy, Debug)]
+pub enum Mode<'a> {
+    /// Apply `Demand` within limits; detect faults.
+    Active(Demand<'a>),
+    /// Everything off; still detect faults (idle chair).
+    Idle,
+    /// Everything off; a fault or emergency stop is already latched, so
+    /// detection is suspended until reset.
+    Latched,
+}
+
+/// The result of one tick.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Verdict {
+    /// A fault was detected this tick; the outputs are already safe.
+    pub faulted: bool,
+}
+
+pub struct Supervisor {
+    profile: Arc<ChairProfile>,
+    outputs: Outputs,
+    setpoints: Heaters<Option<Celsius>>,
+    controls: Heaters<HeaterControl>,
+    monitors: Heaters<Option<HeaterMonitor>>,
+    bath: BathMonitor,
+    stalls: Sided<StallMonitor>,
+    /// Clamp and interlock conditions active last tick, one bit each.
+    active: u64,
+    /// Conditions found active so far this tick.
+    active_now: u64,
+}
+
+impl Supervisor {
+    pub fn new(profile: Arc<ChairProfile>) -> Self {
+        let monitors =
+            Heaters(HeaterId::ALL.map(|h| profile.heater(h).map(|s| HeaterMonitor::new(h, s))));
+        Self {
+            profile,
+            outputs: Outputs::SAFE,
+            setpoints: Heaters([None; 3]),
+            controls: Heaters::default(),
+            monitors,
+            bath: BathMonitor::default(),
+            stalls: Sided::default(),
+            active: 0,
+            active_now: 0,
+        }
+    }
+
+    pub fn profile(&self) -> &Arc<ChairProfile> {
+        &self.profile
+    }
+
+    /// The outputs decided by the last tick.
+    pub fn outputs(&self) -> &Outputs {
+        &self.outputs
+    }
+
+    /// The heater setpoints in force after clamps and interlocks.
+    pub fn setpoints(&self) -> &Heaters<Option<Celsius>> {
+        &self.setpoints
+    }
+
+    /// Forget all monitor history (after a fault reset).
+    pub fn reset(&mut self) {
+        for m in self.monitors.0.iter_mut().flatten() {
+            m.reset();
+        }
+        self.controls.0.iter_mut().for_each(HeaterControl::reset);
+        self.bath = BathMonitor::default();
+        self.stalls = Sided::default();
+        self.active = 0;
+        self.outputs = Outputs::SAFE;
+        self.setpoints = Heaters([None; 3]);
+    }
+
+    /// Drop to the safe state at once, outside the tick (emergency stop).
+    pub fn force_safe(&mut self) {
+        self.go_safe();
+        self.active = 0;
+    }
+
+    /// One tick: `dt` is the time since the previous tick; events go to `events`.
+    pub fn tick(
+        &mut self,
+        now: Duration,
+        dt: Duration,
+        sensors: &SensorReadings,
+        mode: Mode<'_>,
+        events: &mut Vec<EventKind>,
+    ) -> Verdict {
+        self.active_now = 0;
+        let faults_before = events.len();
+        if !matches!(mode, Mode::Latched) {
+            self.detect_faults(now, dt, sensors, events);
+        }
+        let faulted = events.len() > faults_before;
+        let demand = match mode {
+            Mode::Active(d) if !faulted => d,
+            _ => {
+                self.go_safe();
+                self.active = 0;
+                return Verdict { faulted };
+            }
+        };
+        if let Some(fault) = invalid_request(demand.request, demand.source) {
+            events.push(EventKind::Fault(fault));
+            self.go_safe();
+            self.active = 0;
+            return Verdict { faulted: true };
+        }
+        self.apply(dt, sensors, &demand, events);
+        self.active = self.active_now;
+        Verdict { faulted: false }
+    }
+
+    fn go_safe(&mut self) {
+        self.outputs = Outputs::SAFE;
+        self.setpoints = Heaters([None; 3]);
+        self.controls.0.iter_mut().for_each(HeaterControl::reset);
+        for m in self.monitors.0.iter_mut().flatten() {
+            m.reset();
+        }
+    }
+
+    /// Conditions that still forbid a reset, in plain words (empty: reset may go ahead).
+    pub fn blocking_conditions(&self, sensors: &SensorReadings) -> Vec<String> {
+        let mut blocking = Vec::new();
+        for (sensor, lo, hi) in self.sensor_ranges() {
+            let v = sensor.read(sensors);
+            if !(v >= lo && v <= hi) {
+                blocking.push(format!(
+                    "the {sensor} still reads {} {}",
+                    show(v),
+                    sensor.unit()
+                ));
+            }
+        }
+        for h in HeaterId::ALL {
+            if let Some(spec) = self.profile.heater(h) {
+                let t = sensors.temperatures[h];
+                let limit = spec.cutoff - CUTOFF_HYSTERESIS;
+                if t >= limit {
+                    blocking.push(format!(
+                        "the {h} is still at {t}; wait until it is below {limit}"
+                    ));
+                }
+            }
+        }
+        if let Some(b) = &self.profile.bath {
+            if sensors.leak_detected {
+                blocking.push("the leak sensor is still wet".into());
+            }
+            if sensors.water_level > b.overflow_level {
+                blocking.push(format!(
+                    "the water level is still {} (above {})",
+                    sensors.water_level, b.overflow_level
+                ));
+            }
+        }
+        blocking
+    }
+
+    /// Every fitted analog sensor with its possible range.
+    fn sensor_ranges(&self) -> impl Iterator<Item = (SensorId, f64, f64)> + '_ {
+        let p = &self.profile;
+        let temps = HeaterId::ALL.into_iter().filter_map(move |h| {
+            p.heater(h).map(|s| {
+                (
+                    SensorId::Temperature(h),
+                    s.sensor_range[0].0,
+                    s.sensor_range[1].0,
+                )
+            })
+        });
+        let level = p.bath.iter().map(|b| {
+            (
+                SensorId::WaterLevel,
+                b.level_sensor_range[0].0,
+                b.level_sensor_range[1].0,
+            )
+        });
+        let feet = p.foot_rollers.iter().flat_map(|_| {
+            Side::ALL.into_iter().flat_map(|s| {
+                let (plo, phi) = CARRIAGE_SENSOR_RANGE;
+                let (clo, chi) = MOTOR_CURRENT_SENSOR_RANGE;
+                [
+                    (SensorId::CarriagePosition(s), plo, phi),
+                    (SensorId::MotorCurrent(s), clo, chi),
+                ]
+            })
+        });
+        let cells = p.calf_units.iter().flat_map(|_| {
+            Side::ALL.into_iter().flat_map(|s| {
+                CalfCell::ALL.into_iter().map(move |c| {
+                    (
+                        SensorId::CellPressure(s, c),
+                        CELL_SENSOR_RANGE.0,
+                        CELL_SENSOR_RANGE.1,
+                    )
+                })
+            })
+        });
+        temps.chain(level).chain(feet).chain(cells)
+    }
+
+    fn detect_faults(
+        &mut self,
+        now: Duration,
+        dt: Duration,
+        sensors: &SensorReadings,
+        events: &mut Vec<EventKind>,
+    ) {
+        let before = events.len();
+        for (sensor, lo, hi) in self.sensor_ranges() {
+            let v = sensor.read(sensors);
+            // Written so that NaN fails the check.
+            if !(v >= lo && v <= hi) {
+                events.push(EventKind::Fault(Fault::SensorOutOfRange {
+                    sensor,
+                    reading: show(v),
+                    low: lo,
+                    high: hi,
+                }));
+            }
+        }
+        if events.len() > before {
+            // Other checks would only reason about garbage readings.
+            return;
+        }
+        let profile = Arc::clone(&self.profile);
+        let water_flowing_in = self.outputs.fill_valve_open;
+        for h in HeaterId::ALL {
+            let Some(spec) = profile.heater(h) else {
+                continue;
+            };
+            let reading = sensors.temperatures[h];
+            if reading >= spec.cutoff {
+                events.push(EventKind::Fault(Fault::OverTemperature {
+                    heater: h,
+                    reading,
+                    cutoff: spec.cutoff,
+                }));
+                continue;
+            }
+            if let Some(monitor) = self.monitors[h].as_mut() {
+                let disturbed = h == HeaterId::Water && water_flowing_in;
+                if let Some(f) = monitor.check(
+                    spec,
+                    now,
+                    dt,
+                    self.setpoints[h],
+                    reading,
+                    self.outputs.heater_power[h],
+                    disturbed,
+                ) {
+                    events.push(EventKind::Fault(f));
+                }
+            }
+        }
+        if let Some(b) = &profile.bath
+            && let Some(f) = self.bath.check(b, now, sensors, &self.outputs)
+        {
+            events.push(EventKind::Fault(f));
+        }
+        if let Some(f) = &profile.foot_rollers {
+            for side in Side::ALL {
+                if let Some(cause) = self.stalls[side].check(
+                    f,
+                    now,
+                    dt,
+                    &sensors.feet[side],
+                    &self.outputs.feet[side],
+                ) {
+                    events.push(EventKind::Fault(Fault::RollerStall { side, cause }));
+                }
+            }
+        }
+        if let Some(u) = &profile.calf_units {
+            let limit = u.overpressure_limit();
+            for side in Side::ALL {
+                for cell in CalfCell::ALL {
+                    let reading = sensors.calf_cells[side][cell];
+                    if reading > limit {
+                        events.push(EventKind::Fault(Fault::CellOverpressure {
+                            side,
+                            cell,
+                            reading,
+                            limit,
+                        }));
+                    }
+                }
+            }
+        }
+    }
+
+    /// Marks condition `bit` active this tick and reports it if it just began.
+    fn flag(&mut self, bit: u32, events: &mut Vec<EventKind>, event: impl FnOnce() -> EventKind) {
+        let mask = 1u64 << bit;
+        if (self.active | self.active_now) & mask == 0 {
+            events.push(event());
+        }
+        self.active_now |= mask;
+    }
+
+    fn apply(
+        &mut self,
+        dt: Duration,
+        sensors: &SensorReadings,
+        d: &Demand<'_>,
+        events: &mut Vec<EventKind>,
+    ) {
+        let profile = Arc::clone(&self.profile);
+        let secs = dt.as_secs_f64();
+        let mut out = Outputs::SAFE;
+
+        for side in Side::ALL {
+            let s = side.index() as u32;
+            let asked = d.request.feet[side];
+            out.feet[side] = match &profile.foot_rollers {
+                _ if asked.is_off() => FootRollerCommand::OFF,
+                None => {
+                    self.flag(bits::NOT_FITTED_FOOT + s, events, || {
+                        EventKind::Interlock(Interlock::NotFitted {
+                            actuator: ActuatorId::FootRoller(side),
+                        })
+                    });
+                    FootRollerCommand::OFF
+                }
+                Some(_) if !sensors.feet_present => {
+                    self.flag(bits::NO_FEET, events, || {
+                        EventKind::Interlock(Interlock::NoFeet)
+                    });
+                    FootRollerCommand::OFF
+                }
+                Some(spec) => {
+                    let prev = self.outputs.feet[side].pressure;
+                    self.foot(side, spec, asked, prev, d.intensity, secs, events)
+                }
+            };
+
+            let asked = d.request.calves[side];
+            out.calves[side] = match &profile.calf_units {
+                _ if asked.is_off() => CalfCommand::OFF,
+                None => {
+                    self.flag(bits::NOT_FITTED_CALF + s, events, || {
+                        EventKind::Interlock(Interlock::NotFitted {
+                            actuator: ActuatorId::CalfUnit(side),
+                        })
+                    });
+                    CalfCommand::OFF
+                }
+                Some(_) if !sensors.feet_present => {
+                    self.flag(bits::NO_FEET, events, || {
+                        EventKind::Interlock(Interlock::NoFeet)
+                    });
+                    CalfCommand::OFF
+                }
+                Some(spec) => {
+                    let mut cmd = asked;
+                    let ceiling = spec.pressure_ceiling(d.intensity);
+                    for cell in CalfCell::ALL {
+                        let c = cell.index() as u32;
+                        let site = PressureSite::CalfCell(side, cell);
+                        let requested = cmd.cells[cell];
+                        let mut p = requested;
+                        if p.0 > ceiling.0 + SLACK {
+                            self.flag(bits::CELL_PRESSURE + s * 3 + c, events, || {
+                                EventKind::Clamp(Clamp::Pressure {
+                                    site,
+                                    requested,
+                                    limit: ceiling,
+                                    intensity: d.intensity,
+                                })
+                            });
+                            p = ceiling;
+                        }
+                        let allowed = self.outputs.calves[side].cells[cell].0
+                            + spec.pressure_ramp_max.0 * secs;
+                        if p.0 > allowed + SLACK {
+                            self.flag(bits::CELL_RAMP + s * 3 + c, events, || {
+                                EventKind::Clamp(Clamp::PressureRamp {
+                                    site,
+                                    limit: spec.pressure_ramp_max,
+                                })
+                            });
+                            p = Percent(allowed);
+                        }
+                        cmd.cells[cell] = p;
+                    }
+                    if cmd.kneading_speed.0 > spec.kneading_speed_max.0 + SLACK {
+                        let requested = cmd.kneading_speed;
+                        self.flag(bits::KNEADING + s, events, || {
+                            EventKind::Clamp(Clamp::KneadingSpeed {
+                                side,
+                                requested,
+                                limit: spec.kneading_speed_max,
+                            })
+                        });
+                        cmd.kneading_speed = spec.kneading_speed_max;
+                    }
+                    cmd
+                }
+            };
+        }
+
+        for h in HeaterId::ALL {
+            let hb = h.index() as u32;
+            let asked = d.request.setpoints[h];
+            let spec = profile.heater(h);
+            let setpoint = match (asked, spec) {
+                (None, _) => None,
+                (Some(_), None) => {
+                    self.flag(bits::NOT_FITTED_HEATER + hb, events, || {
+                        EventKind::Interlock(Interlock::NotFitted {
+                            actuator: ActuatorId::Heater(h),
+                        })
+                    });
+                    None
+                }
+                (Some(_), Some(_)) if !d.heat || (h == HeaterId::Water && !d.bath) => None,
+                (Some(requested), Some(spec)) => {
+                    let mut sp = requested;
+                    if sp.0 > spec.setpoint_max.0 + SLACK {
+                        self.flag(bits::SETPOINT + hb, events, || {
+                            EventKind::Clamp(Clamp::Setpoint {
+                                heater: h,
+                                requested,
+                                limit: spec.setpoint_max,
+                            })
+                        });
+                        sp = spec.setpoint_max;
+                    }
+                    if h == HeaterId::Water
+                        && let Some(b) = &profile.bath
+                        && sensors.water_level <= b.min_level
+                    {
+                        let level = sensors.water_level;
+                        self.flag(bits::DRY_RUN_HEATER, events, || {
+                            EventKind::Interlock(Interlock::DryRun {
+                                actuator: ActuatorId::Heater(HeaterId::Water),
+                                level,
+                                min: b.min_level,
+                            })
+                        });
+                        None
+                    } else {
+                        Some(sp)
+                    }
+                }
+            };
+            self.setpoints[h] = setpoint;
+            out.heater_power[h] = match spec {
+                Some(spec) => self.controls[h].power(spec, setpoint, sensors.temperatures[h], dt),
+                None => Percent::ZERO,
+            };
+        }
+
+        let asked = d.request.bath;
+        match &profile.bath {
+            None => {
+                if asked.fill || asked.drain || asked.jets.0 > 0.0 {
+                    self.flag(bits::NOT_FITTED_BATH, events, || {
+                        EventKind::Interlock(Interlock::NotFitted {
+                            actuator: ActuatorId::FillValve,
+                        })
+                    });
+                }
+            }
+            Some(b) => self.bath_outputs(b, &asked, d.bath, sensors.water_level, &mut out, events),
+        }
+
+        self.outputs = out;
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn foot(
+        &mut self,
+        side: Side,
+        spec: &FootRollerSpec,
+        asked: FootRollerCommand,
+        prev_pressure: Percent,
+        intensity: Intensity,
+        secs: f64,
+        events: &mut Vec<EventKind>,
+    ) -> FootRollerCommand {
+        let s = side.index() as u32;
+        let site = PressureSite::FootNodes(side);
+        let mut cmd = asked;
+        if cmd.travel_speed.0 > spec.travel_speed_max.0 + SLACK {
+            self.flag(bits::TRAVEL + s, events, || {
+                EventKind::Clamp(Clamp::TravelSpeed {
+                    side,
+                    requested: asked.travel_speed,
+                    limit: spec.travel_speed_max,
+                })
+            });
+            cmd.travel_speed = spec.travel_speed_max;
+        }
+        let ceiling = spec.pressure_ceiling(intensity);
+        if cmd.pressure.0 > ceiling.0 + SLACK {
+            self.flag(bits::FOOT_PRESSURE + s, events, || {
+                EventKind::Clamp(Clamp::Pressure {
+                    site,
+                    requested: asked.pressure,
+                    limit: ceiling,
+                    intensity,
+                })
+            });
+            cmd.pressure = ceiling;
+        }
+        let allowed = prev_pressure.0 + spec.pressure_ramp_max.0 * secs;
+        if cmd.pressure.0 > allowed + SLACK {
+            self.flag(bits::FOOT_RAMP + s, events, || {
+                EventKind::Clamp(Clamp::PressureRamp {
+                    site,
+                    limit: spec.pressure_ramp_max,
+                })
+            });
+            cmd.pressure = Percent(allowed);
+        }
+        if cmd.motion == NodeMotion::Still {
+            cmd.motion_rate = crate::units::Hertz::ZERO;
+        } else {
+            let limit = spec.motion_rate_max(cmd.motion);
+            if cmd.motion_rate.0 > limit.0 + SLACK {
+                self.flag(bits::MOTION_RATE + s, events, || {
+                    EventKind::Clamp(Clamp::MotionRate {
+                        side,
+                        motion: asked.motion,
+                        requested: asked.motion_rate,
+                        limit,
+                    })
+                });
+                cmd.motion_rate = limit;
+            }
+        }
+        cmd
+    }
+
+    fn bath_outputs(
+        &mut self,
+        b: &BathSpec,
+        asked: &crate::model::BathRequest,
+        bath_allowed: bool,
+        level: Litres,
+        out: &mut Outputs,
+        events: &mut Vec<EventKind>,
+    ) {
+        out.drain_pump_on = asked.drain;
+        if asked.fill && bath_allowed {
+            if level >= b.max_level {
+                self.flag(bits::BATH_FULL, events, || {
+                    EventKind::Interlock(Interlock::BathFull {
+                        level,
+                        max: b.max_level,
+                    })
+                });
+            } else {
+                out.fill_valve_open = true;
+            }
+        }
+        if asked.jets.0 > 0.0 && bath_allowed {
+            if level <= b.min_level {
+                self.flag(bits::DRY_RUN_JETS, events, || {
+                    EventKind::Interlock(Interlock::DryRun {
+                        actuator: ActuatorId::JetPump,
+                        level,
+                        min: b.min_level,
+                    })
+                });
+            } else {
+                out.jet_pump = asked.jets;
+            }
+        }
+    }
+}
+
+/// Bit numbers of clamp and interlock conditions, for reporting each once.
+mod bits {
+    pub const SETPOINT: u32 = 0; // + heater (3)
+    pub const FOOT_PRESSURE: u32 = 3; // + side (2)
+    pub const FOOT_RAMP: u32 = 5; // + side
+    pub const CELL_PRESSURE: u32 = 7; // + side * 3 + cell (6)
+    pub const CELL_RAMP: u32 = 13; // + side * 3 + cell
+    pub const TRAVEL: u32 = 19; // + side
+    pub const MOTION_RATE: u32 = 21; // + side
+    pub const KNEADING: u32 = 23; // + side
+    pub const NO_FEET: u32 = 25;
+    pub const DRY_RUN_HEATER: u32 = 26;
+    pub const DRY_RUN_JETS: u32 = 27;
+    pub const BATH_FULL: u32 = 28;
+    pub const NOT_FITTED_FOOT: u32 = 29; // + side
+    pub const NOT_FITTED_CALF: u32 = 31; // + side
+    pub const NOT_FITTED_HEATER: u32 = 33; // + heater
+    pub const NOT_FITTED_BATH: u32 = 36;
+}
+
+/// A reading as text, NaN included.
+fn show(v: f64) -> String {
+    if v.is_nan() {
+        "NaN".into()
+    } else {
+        format!("{v:.1}")
+    }
+}
+
+/// A request value outside what the quantity can physically mean is not a
+/// clamp but a broken program: the first such value, named.
+fn invalid_request(r: &Request, source: &str) -> Option<Fault> {
+    let bad = |field: String, v: f64| {
+        Some(Fault::InvalidRequest {
+            program: source.to_owned(),
+            field,
+            value: show(v),
+        })
+    };
+    let pct = |v: f64| (0.0..=100.0).contains(&v);
+    let rate = |v: f64| v.is_finite() && v >= 0.0;
+    for side in Side::ALL {
+        let f = &r.feet[side];
+        let name = |what: &str| format!("feet.{}.{what}", side.code());
+        if !pct(f.position.0) {
+            return bad(name("position"), f.position.0);
+        }
+        if !pct(f.pressure.0) {
+            return bad(name("pressure"), f.pressure.0);
+        }
+        if !rate(f.travel_speed.0) {
+            return bad(name("travel_speed"), f.travel_speed.0);
+        }
+        if !rate(f.motion_rate.0) {
+            return bad(name("motion_rate"), f.motion_rate.0);
+        }
+        let c = &r.calves[side];
+        for cell in CalfCell::ALL {
+            if !pct(c.cells[cell].0) {
+                return bad(
+                    format!("calves.{}.{}", side.code(), cell.code()),
+                    c.cells[cell].0,
+                );
+            }
+        }
+        if !pct(c.kneading_speed.0) {
+            return bad(
+                format!("calves.{}.kneading_speed", side.code()),
+                c.kneading_speed.0,
+            );
+        }
+    }
+    for h in HeaterId::ALL {
+        if let Some(sp) = r.setpoints[h]
+            && !(0.0..=SETPOINT_DOMAIN_MAX.0).contains(&sp.0)
+        {
+            return bad(format!("setpoints.{}", h.code()), sp.0);
+        }
+    }
+    if !pct(r.bath.jets.0) {
+        return bad("bath.jets".into(), r.bath.jets.0);
+    }
+    None
+}
+
+/// Watches the water level for fills that do not fill, drains that do not
+/// drain, leaks and inflow with the valve closed.
+#[derive(Clone, Debug, Default)]
+struct BathMonitor {
+    /// The fill valve has been open since.
+    fill_since: Option<Duration>,
+    /// Level and time the current fill last made progress.
+    fill_progress: Option<(Litres, Duration)>,
+    drain_progress: Option<(Litres, Duration)>,
+    /// Last time the valve, the drain or the feet changed.
+    last_change: Option<Duration>,
+    /// Level once settled after the last change.
+    settled_level: Option<Litres>,
+    last_state: (bool, bool, bool),
+}
+
+impl BathMonitor {
+    fn check(
+        &mut self,
+        b: &BathSpec,
+        now: Duration,
+        sensors: &SensorReadings,
+        prev: &Outputs,
+    ) -> Option<Fault> {
+        let level = sensors.water_level;
+        if sensors.leak_detected {
+            return Some(Fault::LeakDetected);
+        }
+        if level > b.overflow_level {
+            return Some(Fault::Overfill {
+                level,
+                limit: b.overflow_level,
+            });
+        }
+
+        if prev.fill_valve_open {
+            let since = *self.fill_since.get_or_insert(now);
+            if now.saturating_sub(since) >= b.fill_timeout {
+                return Some(Fault::FillTimeout {
+                    level,
+                    after: b.fill_timeout,
+                });
+            }
+            let (from, at) = *self.fill_progress.get_or_insert((level, now));
+            if level.0 >= from.0 + b.fill_check_rise.0 {
+                self.fill_progress = Some((level, now));
+            } else if now.saturating_sub(at) >= b.fill_check_window {
+                return Some(Fault::FillNoFlow {
+                    level,
+                    window: b.fill_check_window,
+                });
+            }
+        } else {
+            self.fill_since = None;
+            self.fill_progress = None;
+        }
+
+        if prev.drain_pump_on && !prev.fill_valve_open && level > b.empty_level {
+            let (from, at) = *self.drain_progress.get_or_insert((level, now));
+            if level.0 <= from.0 - b.drain_check_drop.0 {
+                self.drain_progress = Some((level, now));
+            } else if now.saturating_sub(at) >= b.drain_check_window {
+                return Some(Fault::DrainBlocked {
+                    level,
+                    window: b.drain_check_window,
+                });
+            }
+        } else {
+            self.drain_progress = None;
+        }
+
+        let state = (
+            prev.fill_valve_open,
+            prev.drain_pump_on,
+            sensors.feet_present,
+        );
+        if self.last_change.is_none() || state != self.last_state {
+            self.last_change = Some(now);
+            self.settled_level = None;
+            self.last_state = state;
+        }
+        let quiet = !prev.fill_valve_open && !prev.drain_pump_on;
+        let settled = self
+            .last_change
+            .is_some_and(|t| now.saturating_sub(t) >= b.settle_time);
+        if quiet && settled {
+            let reference = *self.settled_level.get_or_insert(level);
+            if level.0 < reference.0 - b.leak_drop.0 {
+                return Some(Fault::LevelDrop {
+                    dropped: reference - level,
+                });
+            }
+            if level.0 > reference.0 + b.inflow_rise.0 {
+                return Some(Fault::UnexpectedInflow {
+                    risen: level - reference,
+                });
+            }
+        }
+        None
+    }
+}
+
+/// Watches one foot roller for a blocked motor or a carriage that does not move.
+#[derive(Clone, Debug, Default)]
+struct StallMonitor {
+    over_since: Option<Duration>,
+    expected: f64,
+    moved: f64,
+    last_position: Option<f64>,
+}
+
+/// Travel (in % of the sole) after which the carriage must have visibly moved.
+const STALL_TRAVEL_CHECK: f64 = 5.0;
+
+impl StallMonitor {
+    fn check(
+        &mut self,
+        spec: &FootRollerSpec,
+        now: Duration,
+        dt: Duration,
+        sensors: &FootSensors,
+        prev: &FootRollerCommand,
+    ) -> Option<StallCause> {
+        if sensors.motor_current > spec.stall_current {
+            let since = *self.over_since.get_or_insert(now);
+            if now.saturating_sub(since) >= spec.stall_time {
+                return Some(StallCause::Overcurrent {
+                    current: sensors.motor_current,
+                    limit: spec.stall_current,
+                });
+            }
+        } else {
+            self.over_since = None;
+        }
+
+        let position = sensors.carriage_position.0;
+        let last = self.last_position.replace(position).unwrap_or(position);
+        let travelling = prev.travel_speed.0 > 0.0 && (prev.position.0 - position).abs() > 1.0;
+        if travelling {
+            self.expected += prev.travel_speed.0 * dt.as_secs_f64();
+            self.moved += (position - last).abs();
+            if self.expected >= STALL_TRAVEL_CHECK {
+                if self.moved < 0.25 * self.expected {
+                    return Some(StallCause::NoMovement {
+                        expected: Percent(self.expected),
+                        moved: Percent(self.moved),
+                    });
+                }
+                self.expected = 0.0;
+                self.moved = 0.0;
+            }
+        } else {
+            self.expected = 0.0;
+            self.moved = 0.0;
+        }
+        None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::units::{Hertz, PercentPerSecond};
+
+    const DT: Duration = Duration::from_millis(10);
+
+    fn sup() -> Supervisor {
+        Supervisor::new(Arc::new(ChairProfile::standard()))
+    }
+
+    fn comfy() -> SensorReadings {
+        let mut s = SensorReadings::default();
+        s.temperatures = Heaters([Celsius(30.0), Celsius(25.0), Celsius(25.0)]);
+        s.water_level = Litres(15.0);
+        s.feet_present = true;
+        s
+    }
+
+    fn demand(r: &Request) -> Mode<'_> {
+        Mode::Active(Demand {
+            request: r,
+            intensity: Intensity::DEFAULT,
+            heat: true,
+            bath: true,
+            source: "test",
+        })
+    }
+
+    fn codes(events: &[EventKind]) -> Vec<&'static str> {
+        events.iter().map(EventKind::code).collect()
+    }
+
+    #[test]
+    fn a_polite_request_passes_unchanged() {
+        let mut s = sup();
+        let mut r = Request::OFF;
+        r.feet[Side::Left] = FootRollerCommand {
+            position: Percent(50.0),
+            travel_speed: PercentPerSecond(10.0),
+            pressure: Percent(0.1),
+            motion: NodeMotion::Knead,
+            motion_rate: Hertz(1.0),
+        };
+        let mut ev = Vec::new();
+        let v = s.tick(DT, DT, &comfy(), demand(&r), &mut ev);
+        assert!(!v.faulted);
+        assert!(ev.is_empty(), "{ev:?}");
+        assert_eq!(s.outputs().feet[Side::Left], r.feet[Side::Left]);
+    }
+
+    #[test]
+    fn a_clamp_is_reported_once_while_it_lasts_and_again_when_it_recurs() {
+        let mut s = sup();
+        let mut r = Request::OFF;
+        r.setpoints[HeaterId::SolePad] = Some(Celsius(50.0));
+        let mut ev = Vec::new();
+        for i in 1..=10 {
+            s.tick(DT * i, DT, &comfy(), demand(&r), &mut ev);
+        }
+        assert_eq!(codes(&ev), vec!["clamp.setpoint"]);
+        assert_eq!(s.setpoints()[HeaterId::SolePad], Some(Celsius(42.0)));
+        r.setpoints[HeaterId::SolePad] = Some(Celsius(40.0));
+        s.tick(DT * 11, DT, &comfy(), demand(&r), &mut ev);
+        r.setpoints[HeaterId::SolePad] = Some(Celsius(50.0));
+        s.tick(DT * 12, DT, &comfy(), demand(&r), &mut ev);
+        assert_eq!(codes(&ev), vec!["clamp.setpoint", "clamp.setpoint"]);
+    }
+
+    #[test]
+    fn nan_in_a_request_is_a_fault_naming_the_field() {
+        let mut s = sup();
+        let mut r = Request::OFF;
+        r.calves[Side::Right].cells[CalfCell::Mid] = Percent(f64::NAN);
+        let mut ev = Vec::new();
+        let v = s.tick(DT, DT, &comfy(), demand(&r), &mut ev);
+        assert!(v.faulted);
+        assert!(s.outputs().is_safe());
+        match &ev[..] {
+            [EventKind::Fault(Fault::InvalidRequest { field, value, .. })] => {
+                assert_eq!(field, "calves.right.mid");
+                assert_eq!(value, "NaN");
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn latched_mode_is_safe_and_silent() {
+        let mut s = sup();
+        let mut bad = comfy();
+        bad.temperatures[HeaterId::Water] = Celsius(f64::NAN);
+        let mut ev = Vec::new();
+        s.tick(DT, DT, &bad, Mode::Latched, &mut ev);
+        assert!(ev.is_empty());
+        assert!(s.outputs().is_safe());
+        assert_eq!(s.blocking_conditions(&bad).len(), 1);
+        s.tick(DT * 2, DT, &bad, Mode::Idle, &mut ev);
+        assert_eq!(codes(&ev), vec!["fault.sensor_out_of_range"]);
+    }
+
+    #[test]
+    fn pressure_release_is_never_rate_limited() {
+        let mut s = sup();
+        let mut r = Request::OFF;
+        r.calves[Side::Left].cells[CalfCell::Ankle] = Percent(40.0);
+        let mut ev = Vec::new();
+        for i in 1..=300 {
+            s.tick(DT * i, DT, &comfy(), demand(&r), &mut ev);
+        }
+        assert_eq!(codes(&ev), vec!["clamp.pressure_ramp"]);
+        assert_eq!(
+            s.outputs().calves[Side::Left].cells[CalfCell::Ankle],
+            Percent(40.0)
+        );
+        r.calves[Side::Left].cells[CalfCell::Ankle] = Percent(0.0);
+        s.tick(DT * 301, DT, &comfy(), demand(&r), &mut ev);
+        assert_eq!(
+            s.outputs().calves[Side::Left].cells[CalfCell::Ankle],
+            Percent(0.0)
+        );
+        assert_eq!(ev.len(), 1);
+    }
+}

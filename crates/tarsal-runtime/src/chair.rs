@@ -1,0 +1,184 @@
+//! One chair, stepped tick by tick: hardware read → engine → hardware write,
+//! with the kill switch following the engine's latched state. The control loop
+//! thread drives it in real time; tests and developer tools drive it directly
+//! at virtual speed.
+
+use std::sync::Arc;
+use std::time::Duration;
+use tarsal_core::engine::{Command, Engine, Refusal};
+use tarsal_core::event::{Event, Fault};
+use tarsal_core::hardware::{Hardware, KillSwitch};
+use tarsal_core::model::{Outputs, SensorReadings};
+use tarsal_core::program::{Program, ProgramCatalog, ProgramInfo};
+use tarsal_core::session::{SessionId, SessionOptions};
+
+pub struct Chair<H> {
+    engine: Engine,
+    hardware: H,
+    kill: Arc<dyn KillSwitch>,
+    catalog: Box<dyn ProgramCatalog>,
+    next_session: SessionId,
+    period: Duration,
+    now: Duration,
+    last_sensors: SensorReadings,
+    hardware_failing: bool,
+}
+
+impl<H: Hardware> Chair<H> {
+    /// `period` is the tick; `first_session` the id the next session gets.
+    pub fn new(
+        engine: Engine,
+        hardware: H,
+        catalog: Box<dyn ProgramCatalog>,
+        first_session: SessionId,
+        period: Duration,
+    ) -> Self {
+        let kill = hardware.kill_switch();
+        Self {
+            engine,
+            hardware,
+            kill,
+            catalog,
+            next_session: first_session,
+            period,
+            now: Duration::ZERO,
+            last_sensors: SensorReadings::default(),
+            hardware_failing: false,
+        }
+    }
+
+    pub fn engine(&self) -> &Engine {
+        &self.engine
+    }
+
+    pub fn hardware(&self) -> &H {
+        &self.hardware
+    }
+
+    pub fn hardware_mut(&mut self) -> &mut H {
+        &mut self.hardware
+    }
+
+    pub fn period(&self) -> Duration {
+        self.period
+    }
+
+    /// Engine clock.
+    pub fn now(&self) -> Duration {
+        self.now
+    }
+
+    pub fn programs(&self) -> Vec<Arc<ProgramInfo>> {
+        self.catalog.programs()
+    }
+
+    /// Advances one tick.
+    pub fn step(&mut self) -> &Outputs {
+        let now = self.now + self.period;
+        self.step_to(now)
+    }
+
+    /// Advances to engine time `now` (normally one period later).
+    pub fn step_to(&mut self, now: Duration) -> &Outputs {
+        self.now = now;
+        let sensors = match self.hardware.read(now) {
+            Ok(s) => {
+                self.hardware_failing = false;
+                self.last_sensors = s;
+                s
+            }
+            Err(e) => {
+                self.kill.trip();
+                if !self.hardware_failing {
+                    self.hardware_failing = true;
+                    self.engine.raise_fault(Fault::Hardware {
+                        detail: format!("reading sensors failed: {e}"),
+                    });
+                }
+                self.last_sensors
+            }
+        };
+        self.engine.tick(now, &sensors);
+        self.write_outputs();
+        self.engine.outputs()
+    }
+
+    fn write_outputs(&mut self) {
+        if self.engine.state().is_latched() {
+            self.kill.trip();
+        } else if self.kill.is_tripped() {
+            self.kill.rearm();
+        }
+        if let Err(e) = self.hardware.write(self.now, self.engine.outputs()) {
+            self.kill.trip();
+            if !self.hardware_failing {
+                self.hardware_failing = true;
+                self.engine.raise_fault(Fault::Hardware {
+                    detail: format!("writing outputs failed: {e}"),
+                });
+            }
+        }
+    }
+
+    /// Starts program `id` from the catalog.
+    pub fn start(&mut self, id: &str, options: SessionOptions) -> Result<SessionId, Refusal> {
+        let known = self.catalog.programs();
+        let info = known.iter().find(|p| p.id == id).cloned().ok_or_else(|| {
+            Refusal::Catalog(tarsal_core::program::CatalogError::Unknown {
+                id: id.to_owned(),
+                available: known
+                    .iter()
+                    .map(|p| p.id.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            })
+        })?;
+        self.engine.check_can_start(&info)?;
+        let options = info.resolve_options(&options)?;
+        let (info, program) = self.catalog.instantiate(id, &options)?;
+        self.start_instance(info, program, options)
+    }
+
+    /// Starts a program instance that did not come from the catalog (tests,
+    /// `tarsalctl program run`).
+    pub fn start_instance(
+        &mut self,
+        info: Arc<ProgramInfo>,
+        program: Box<dyn Program>,
+        options: SessionOptions,
+    ) -> Result<SessionId, Refusal> {
+        let options = info.resolve_options(&options)?;
+        let id = self.next_session;
+        self.engine.start(id, info, program, options)?;
+        self.next_session = SessionId(id.0 + 1);
+        Ok(id)
+    }
+
+    /// Applies a command and writes the outputs at once, without waiting for
+    /// the next tick (an emergency stop reaches the hardware immediately; a
+    /// reset restores power immediately).
+    pub fn command(&mut self, command: Command) -> Result<(), Refusal> {
+        let result = self.engine.command(command);
+        self.write_outputs();
+        result
+    }
+
+    /// A fault found outside the engine (the loop's timing watchdog).
+    pub fn raise_fault(&mut self, fault: Fault) {
+        self.engine.raise_fault(fault);
+        self.write_outputs();
+    }
+
+    /// Ends any session and leaves the outputs safe with power cut.
+    pub fn shut_down(&mut self) {
+        self.engine.shut_down();
+        self.kill.trip();
+        if let Err(e) = self.hardware.write(self.now, self.engine.outputs()) {
+            tracing::error!(error = %e, "could not write safe outputs at shutdown; power is cut");
+        }
+    }
+
+    pub fn drain_events(&mut self) -> std::vec::Drain<'_, Event> {
+        self.engine.drain_events()
+    }
+}

@@ -1,0 +1,412 @@
+//! The control loop thread and the handle adapters use to talk to it.
+//!
+//! One thread owns the [`Chair`]. It ticks at a fixed period; between ticks it
+//! waits on the request channel, so a command (an emergency stop above all) is
+//! served as soon as it arrives rather than at the next tick. After each tick it
+//! publishes a [`ChairStatus`] on a watch channel and hands every event to the
+//! sinks (the store) and to a broadcast channel (live adapters).
+//!
+//! A separate watchdog thread watches the loop's heartbeat; if the loop stops
+//! ticking for longer than the margin (a hung plugin, a deadlock) it trips the
+//! hardware kill switch itself, and the loop latches a fault when it resumes.
+
+use crate::chair::Chair;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::mpsc::{self, RecvTimeoutError, TryRecvError};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant, SystemTime};
+use tarsal_core::engine::{ChairStatus, Command, Refusal};
+use tarsal_core::event::{EventRecord, Fault, Severity};
+use tarsal_core::hardware::{Hardware, KillSwitch};
+use tarsal_core::program::ProgramInfo;
+use tarsal_core::session::{SessionId, SessionOptions};
+use tarsal_core::wallclock::UnixMillis;
+use tokio::sync::{broadcast, oneshot, watch};
+
+/// How the loop keeps time.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Pacing {
+    /// One tick per `period / speed` of real time (speed 1 for real chairs;
+    /// more for a simulated chair in a hurry).
+    RealTime { speed: f64 },
+    /// As fast as the CPU allows (simulated chairs, tests, benchmarks).
+    Unpaced,
+}
+
+#[derive(Clone, Debug)]
+pub struct LoopConfig {
+    /// The tick, in engine time.
+    pub period: Duration,
+    pub pacing: Pacing,
+    /// How late a tick may be (in real time) before the outputs go safe.
+    pub watchdog_margin: Duration,
+    /// Prefix of event uids; unique per service start.
+    pub event_prefix: String,
+}
+
+enum LoopRequest {
+    Start {
+        program: String,
+        options: SessionOptions,
+        reply: oneshot::Sender<Result<SessionId, Refusal>>,
+    },
+    Command {
+        command: Command,
+        reply: oneshot::Sender<Result<(), Refusal>>,
+    },
+    Programs {
+        reply: oneshot::Sender<Vec<Arc<ProgramInfo>>>,
+    },
+    Shutdown,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum HandleError {
+    #[error(transparent)]
+    Refused(#[from] Refusal),
+    #[error("the control loop is not running")]
+    LoopGone,
+}
+
+/// What adapters (D-Bus, MQTT, the panel, the one-shot runner) hold to talk to
+/// the control loop. Cheap to clone.
+#[derive(Clone)]
+pub struct ChairHandle {
+    requests: mpsc::Sender<LoopRequest>,
+    status: watch::Receiver<ChairStatus>,
+    events: broadcast::Sender<Arc<EventRecord>>,
+}
+
+impl ChairHandle {
+    pub async fn start(
+        &self,
+        program: &str,
+        options: SessionOptions,
+    ) -> Result<SessionId, HandleError> {
+        let (reply, rx) = oneshot::channel();
+        self.send(LoopRequest::Start {
+            program: program.to_owned(),
+            options,
+            reply,
+        })?;
+        Ok(rx.await.map_err(|_| HandleError::LoopGone)??)
+    }
+
+    pub async fn command(&self, command: Command) -> Result<(), HandleError> {
+        let (reply, rx) = oneshot::channel();
+        self.send(LoopRequest::Command { command, reply })?;
+        Ok(rx.await.map_err(|_| HandleError::LoopGone)??)
+    }
+
+    pub async fn programs(&self) -> Result<Vec<Arc<ProgramInfo>>, HandleError> {
+        let (reply, rx) = oneshot::channel();
+        self.send(LoopRequest::Programs { reply })?;
+        rx.await.map_err(|_| HandleError::LoopGone)
+    }
+
+    /// Blocking forms, for threads outside any async runtime.
+    pub fn start_blocking(
+        &self,
+        program: &str,
+        options: SessionOptions,
+    ) -> Result<SessionId, HandleError> {
+        let (reply, rx) = oneshot::channel();
+        self.send(LoopRequest::Start {
+            program: program.to_owned(),
+            options,
+            reply,
+        })?;
+        Ok(rx.blocking_recv().map_err(|_| HandleError::LoopGone)??)
+    }
+
+    pub fn command_blocking(&self, command: Command) -> Result<(), HandleError> {
+        let (reply, rx) = oneshot::channel();
+        self.send(LoopRequest::Command { command, reply })?;
+        Ok(rx.blocking_recv().map_err(|_| HandleError::LoopGone)??)
+    }
+
+    fn send(&self, request: LoopRequest) -> Result<(), HandleError> {
+        self.requests
+            .send(request)
+            .map_err(|_| HandleError::LoopGone)
+    }
+
+    /// The latest status.
+    pub fn status(&self) -> ChairStatus {
+        self.status.borrow().clone()
+    }
+
+    /// A receiver that wakes on every published status.
+    pub fn watch_status(&self) -> watch::Receiver<ChairStatus> {
+        self.status.clone()
+    }
+
+    /// Live events from now on. A receiver that falls far behind misses
+    /// events (it is told how many); the store never does.
+    pub fn subscribe(&self) -> broadcast::Receiver<Arc<EventRecord>> {
+        self.events.subscribe()
+    }
+}
+
+/// The running loop; dropping it does not stop the thread, [`ControlLoop::shutdown`] does.
+pub struct ControlLoop {
+    handle: ChairHandle,
+    thread: JoinHandle<()>,
+    watchdog: Option<(Arc<Heartbeat>, JoinHandle<()>)>,
+}
+
+/// Heartbeat between the loop and its watchdog.
+struct Heartbeat {
+    origin: Instant,
+    /// Nanoseconds after `origin` of the last completed tick.
+    last_beat: AtomicU64,
+    /// The watchdog cut power; the loop must latch a fault.
+    tripped: AtomicBool,
+    late_by_ns: AtomicU64,
+    stop: AtomicBool,
+}
+
+impl Heartbeat {
+    fn beat(&self) {
+        let ns = self.origin.elapsed().as_nanos() as u64;
+        self.last_beat.store(ns, Ordering::Release);
+    }
+}
+
+impl ControlLoop {
+    /// Starts the loop thread (and its watchdog) owning `chair`. Each event is
+    /// also sent to every sender in `sinks` (the store writer).
+    pub fn spawn<H: Hardware + 'static>(
+        chair: Chair<H>,
+        config: LoopConfig,
+        sinks: Vec<mpsc::Sender<EventRecord>>,
+    ) -> std::io::Result<Self> {
+        let (requests, rx) = mpsc::channel();
+        let (status_tx, status) = watch::channel(chair.engine().status());
+        let (events, _) = broadcast::channel(1024);
+        let heartbeat = Arc::new(Heartbeat {
+            origin: Instant::now(),
+            last_beat: AtomicU64::new(0),
+            tripped: AtomicBool::new(false),
+            late_by_ns: AtomicU64::new(0),
+            stop: AtomicBool::new(false),
+        });
+        let kill = chair.hardware().kill_switch();
+        let real_period = match config.pacing {
+            Pacing::RealTime { speed } => chair.period().div_f64(speed.max(1e-3)),
+            Pacing::Unpaced => Duration::ZERO,
+        };
+        let watchdog = {
+            let hb = Arc::clone(&heartbeat);
+            let limit = real_period + config.watchdog_margin;
+            let thread = std::thread::Builder::new()
+                .name("tarsal-watchdog".into())
+                .spawn(move || watch_loop(&hb, kill.as_ref(), limit))?;
+            Some((Arc::clone(&heartbeat), thread))
+        };
+        let runner = Runner {
+            chair,
+            config,
+            rx,
+            status: status_tx,
+            events: events.clone(),
+            sinks,
+            heartbeat,
+            seq: 0,
+        };
+        let thread = std::thread::Builder::new()
+            .name("tarsal-control".into())
+            .spawn(move || runner.run())?;
+        Ok(Self {
+            handle: ChairHandle {
+                requests,
+                status,
+                events,
+            },
+            thread,
+            watchdog,
+        })
+    }
+
+    pub fn handle(&self) -> ChairHandle {
+        self.handle.clone()
+    }
+
+    /// Ends any session (recorded as stopped), leaves the outputs safe, and
+    /// waits for the loop to finish handing out its last events.
+    pub fn shutdown(mut self) {
+        if let Some((hb, thread)) = self.watchdog.take() {
+            hb.stop.store(true, Ordering::Release);
+            let _ = thread.join();
+        }
+        let _ = self.handle.requests.send(LoopRequest::Shutdown);
+        if self.thread.join().is_err() {
+            tracing::error!("the control loop thread panicked");
+        }
+    }
+}
+
+fn watch_loop(hb: &Heartbeat, kill: &dyn KillSwitch, limit: Duration) {
+    let nap = (limit / 4).clamp(Duration::from_millis(1), Duration::from_millis(20));
+    while !hb.stop.load(Ordering::Acquire) {
+        std::thread::sleep(nap);
+        let now = hb.origin.elapsed().as_nanos() as u64;
+        let since = Duration::from_nanos(now.saturating_sub(hb.last_beat.load(Ordering::Acquire)));
+        if since > limit && !hb.tripped.load(Ordering::Acquire) {
+            kill.trip();
+            hb.late_by_ns
+                .store(since.as_nanos() as u64, Ordering::Release);
+            hb.tripped.store(true, Ordering::Release);
+            tracing::error!(
+                late_ms = since.as_millis() as u64,
+                "control loop stopped ticking; power to the actuators cut"
+            );
+        }
+    }
+}
+
+struct Runner<H> {
+    chair: Chair<H>,
+    config: LoopConfig,
+    rx: mpsc::Receiver<LoopRequest>,
+    status: watch::Sender<ChairStatus>,
+    events: broadcast::Sender<Arc<EventRecord>>,
+    sinks: Vec<mpsc::Sender<EventRecord>>,
+    heartbeat: Arc<Heartbeat>,
+    seq: u64,
+}
+
+enum Flow {
+    Continue,
+    Stop,
+}
+
+impl<H: Hardware> Runner<H> {
+    fn run(mut self) {
+        let period = self.chair.period();
+        let mut anchor = Instant::now();
+        let mut ticks_since_anchor: u32 = 0;
+        self.heartbeat.beat();
+        loop {
+            // Serve requests until the next tick is due.
+            let deadline = match self.config.pacing {
+                Pacing::RealTime { speed } => Some(
+                    anchor + period.mul_f64(f64::from(ticks_since_anchor + 1) / speed.max(1e-3)),
+                ),
+                Pacing::Unpaced => None,
+            };
+            loop {
+                let request = match deadline {
+                    Some(deadline) => {
+                        let now = Instant::now();
+                        if now >= deadline {
+                            break;
+                        }
+                        match self.rx.recv_timeout(deadline - now) {
+                            Ok(r) => r,
+                            Err(RecvTimeoutError::Timeout) => break,
+                            Err(RecvTimeoutError::Disconnected) => return self.finish(),
+                        }
+                    }
+                    None => match self.rx.try_recv() {
+                        Ok(r) => r,
+                        Err(TryRecvError::Empty) => break,
+                        Err(TryRecvError::Disconnected) => return self.finish(),
+                    },
+                };
+                if let Flow::Stop = self.serve(request) {
+                    return self.finish();
+                }
+                self.publish();
+            }
+
+            if let Some(deadline) = deadline {
+                let late = Instant::now().saturating_duration_since(deadline);
+                if late > self.config.watchdog_margin {
+                    self.chair.raise_fault(Fault::LoopOverrun { late_by: late });
+                    // Start a fresh schedule rather than rushing to catch up.
+                    anchor = Instant::now();
+                    ticks_since_anchor = 0;
+                }
+            }
+            if self.heartbeat.tripped.swap(false, Ordering::AcqRel) {
+                let late_by =
+                    Duration::from_nanos(self.heartbeat.late_by_ns.load(Ordering::Acquire));
+                self.chair.raise_fault(Fault::LoopOverrun { late_by });
+                anchor = Instant::now();
+                ticks_since_anchor = 0;
+            }
+
+            self.chair.step();
+            ticks_since_anchor = ticks_since_anchor.wrapping_add(1);
+            if ticks_since_anchor == u32::MAX {
+                anchor = Instant::now();
+                ticks_since_anchor = 0;
+            }
+            self.publish();
+            self.heartbeat.beat();
+        }
+    }
+
+    fn serve(&mut self, request: LoopRequest) -> Flow {
+        match request {
+            LoopRequest::Start {
+                program,
+                options,
+                reply,
+            } => {
+                let _ = reply.send(self.chair.start(&program, options));
+            }
+            LoopRequest::Command { command, reply } => {
+                let _ = reply.send(self.chair.command(command));
+            }
+            LoopRequest::Programs { reply } => {
+                let _ = reply.send(self.chair.programs());
+            }
+            LoopRequest::Shutdown => return Flow::Stop,
+        }
+        Flow::Continue
+    }
+
+    /// Publishes the status and hands out new events.
+    fn publish(&mut self) {
+        self.status.send_replace(self.chair.engine().status());
+        if !self.chair.engine().has_events() {
+            return;
+        }
+        let wall = UnixMillis::from_system_time(SystemTime::now());
+        let events: Vec<_> = self.chair.drain_events().collect();
+        for event in events {
+            self.seq += 1;
+            let record = EventRecord {
+                uid: format!("{}-{}", self.config.event_prefix, self.seq),
+                wall,
+                event,
+            };
+            log_event(&record);
+            for sink in &self.sinks {
+                let _ = sink.send(record.clone());
+            }
+            let _ = self.events.send(Arc::new(record));
+        }
+    }
+
+    fn finish(mut self) {
+        self.chair.shut_down();
+        self.publish();
+    }
+}
+
+fn log_event(r: &EventRecord) {
+    let kind = &r.event.kind;
+    let session = r.event.session.map(|s| s.0);
+    let message = kind.message();
+    match kind.severity() {
+        Severity::Info => tracing::info!(code = kind.code(), session, "{message}"),
+        Severity::Warning => tracing::warn!(code = kind.code(), session, "{message}"),
+        Severity::Critical => {
+            tracing::error!(code = kind.code(), session, advice = %kind.advice(), "{message}")
+        }
+    }
+}

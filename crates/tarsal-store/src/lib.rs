@@ -1,0 +1,356 @@
+//! Storage on the chair: sessions and events in SQLite.
+//!
+//! Written so that a `kill -9` (or a power cut) loses nothing committed: WAL
+//! journal, `synchronous = FULL`, one transaction per batch of events. A
+//! session still open when the service starts was cut short by a crash; it is
+//! marked `interrupted` and an event says so.
+//!
+//! [`StoreWriter`] owns the connection on a thread of its own so the control
+//! loop never waits for the disk. Readers (the CLI, history queries) open their
+//! own connections; WAL lets them read while the writer writes.
+
+mod writer;
+
+pub use writer::StoreWriter;
+
+use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
+use serde::Serialize;
+use std::path::Path;
+use tarsal_core::event::{EventKind, EventRecord};
+use tarsal_core::session::{Outcome, SessionId};
+use tarsal_core::wallclock::UnixMillis;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("database {path}: {source}")]
+    Open {
+        path: String,
+        #[source]
+        source: rusqlite::Error,
+    },
+    #[error(
+        "database {path} was written by a newer Tarsal (schema {found}, this one knows {known})"
+    )]
+    TooNew {
+        path: String,
+        found: i64,
+        known: i64,
+    },
+    #[error("database: {0}")]
+    Sql(#[from] rusqlite::Error),
+    #[error("database: could not encode a record: {0}")]
+    Encode(#[from] serde_json::Error),
+}
+
+const SCHEMA_VERSION: i64 = 1;
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS sessions (
+    id              INTEGER PRIMARY KEY,
+    program         TEXT    NOT NULL,
+    program_version TEXT    NOT NULL,
+    options         TEXT    NOT NULL,   -- JSON
+    started_at      INTEGER NOT NULL,   -- unix ms
+    ended_at        INTEGER,            -- NULL while the session is open
+    outcome         TEXT,               -- completed, stopped, time_limit, aborted, emergency_stop, interrupted
+    detail          TEXT    NOT NULL DEFAULT ''
+);
+CREATE TABLE IF NOT EXISTS events (
+    id          INTEGER PRIMARY KEY AUTOINCREMENT,
+    uid         TEXT    NOT NULL UNIQUE,
+    at          INTEGER NOT NULL,       -- unix ms
+    session_id  INTEGER REFERENCES sessions(id),
+    code        TEXT    NOT NULL,
+    severity    TEXT    NOT NULL,
+    message     TEXT    NOT NULL,
+    advice      TEXT    NOT NULL,
+    data        TEXT    NOT NULL        -- JSON of the event
+);
+CREATE INDEX IF NOT EXISTS events_by_session ON events(session_id);
+CREATE INDEX IF NOT EXISTS events_by_code ON events(code);
+";
+
+/// A session as stored.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct SessionRow {
+    pub id: SessionId,
+    pub program: String,
+    pub program_version: String,
+    pub options: serde_json::Value,
+    pub started_at: UnixMillis,
+    pub ended_at: Option<UnixMillis>,
+    pub outcome: Option<Outcome>,
+    pub detail: String,
+}
+
+/// An event as stored.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct EventRow {
+    pub id: i64,
+    pub uid: String,
+    pub at: UnixMillis,
+    pub session: Option<SessionId>,
+    pub code: String,
+    pub severity: String,
+    pub message: String,
+    pub advice: String,
+    pub data: serde_json::Value,
+}
+
+/// Which events to read.
+#[derive(Clone, Debug, Default)]
+pub struct EventQuery {
+    pub session: Option<SessionId>,
+    /// Only events whose code starts with this (`fault.`, `clamp.`…).
+    pub code_prefix: Option<String>,
+    /// The newest this many, returned oldest first.
+    pub limit: Option<u32>,
+}
+
+pub struct Store {
+    conn: Connection,
+    path: String,
+}
+
+impl Store {
+    /// Opens (creating if needed) the database at `path`.
+    pub fn open(path: &Path) -> Result<Self, StoreError> {
+        let name = path.display().to_string();
+        let conn = Connection::open(path).map_err(|source| StoreError::Open {
+            path: name.clone(),
+            source,
+        })?;
+        Self::init(conn, name)
+    }
+
+    /// Opens an existing database read-only (for the CLI and reports).
+    pub fn open_read_only(path: &Path) -> Result<Self, StoreError> {
+        let name = path.display().to_string();
+        let conn = Connection::open_with_flags(
+            path,
+            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )
+        .map_err(|source| StoreError::Open {
+            path: name.clone(),
+            source,
+        })?;
+        conn.busy_timeout(std::time::Duration::from_secs(5))?;
+        Ok(Self { conn, path: name })
+    }
+
+    pub fn open_in_memory() -> Result<Self, StoreError> {
+        Self::init(Connection::open_in_memory()?, ":memory:".into())
+    }
+
+    fn init(conn: Connection, path: String) -> Result<Self, StoreError> {
+        let open_err = |source| StoreError::Open {
+            path: path.clone(),
+            source,
+        };
+        conn.busy_timeout(std::time::Duration::from_secs(5))
+            .map_err(open_err)?;
+        // WAL keeps readers and the writer apart; FULL makes each commit
+        // durable before the call returns.
+        conn.pragma_update(None, "journal_mode", "WAL")
+            .map_err(open_err)?;
+        conn.pragma_update(None, "synchronous", "FULL")
+            .map_err(open_err)?;
+        conn.pragma_update(None, "foreign_keys", "ON")
+            .map_err(open_err)?;
+        let found: i64 = conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .map_err(open_err)?;
+        if found > SCHEMA_VERSION {
+            return Err(StoreError::TooNew {
+                path,
+                found,
+                known: SCHEMA_VERSION,
+            });
+        }
+        conn.execute_batch(SCHEMA).map_err(open_err)?;
+        conn.pragma_update(None, "user_version", SCHEMA_VERSION)
+            .map_err(open_err)?;
+        Ok(Self { conn, path })
+    }
+
+    pub fn path(&self) -> &str {
+        &self.path
+    }
+
+    /// Marks every session left open by a crash as interrupted, with an event
+    /// for each. Returns their ids.
+    pub fn recover_interrupted(&mut self, now: UnixMillis) -> Result<Vec<SessionId>, StoreError> {
+        let tx = self.conn.transaction()?;
+        let open: Vec<i64> = {
+            let mut stmt =
+                tx.prepare("SELECT id FROM sessions WHERE ended_at IS NULL ORDER BY id")?;
+            stmt.query_map([], |r| r.get(0))?
+                .collect::<Result<_, _>>()?
+        };
+        let detail = "the service stopped unexpectedly during the session";
+        for &id in &open {
+            tx.execute(
+                "UPDATE sessions SET ended_at = ?1, outcome = 'interrupted', detail = ?2 WHERE id = ?3",
+                params![now.0, detail, id],
+            )?;
+            let kind = EventKind::SessionEnded {
+                outcome: Outcome::Interrupted,
+                detail: detail.into(),
+            };
+            tx.execute(
+                "INSERT INTO events (uid, at, session_id, code, severity, message, advice, data)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                params![
+                    format!("recovered-{id}-{}", now.0),
+                    now.0,
+                    id,
+                    kind.code(),
+                    kind.severity().code(),
+                    kind.message(),
+                    kind.advice(),
+                    serde_json::to_string(&kind)?,
+                ],
+            )?;
+        }
+        tx.commit()?;
+        Ok(open.into_iter().map(|id| SessionId(id as u64)).collect())
+    }
+
+    /// The id the next session should get.
+    pub fn next_session_id(&self) -> Result<SessionId, StoreError> {
+        let max: Option<i64> = self
+            .conn
+            .query_row("SELECT MAX(id) FROM sessions", [], |r| r.get(0))?;
+        Ok(SessionId(max.map_or(1, |m| m as u64 + 1)))
+    }
+
+    /// Stores a batch of events in one transaction, opening and closing
+    /// session rows as their start and end events go by.
+    pub fn record(&mut self, records: &[EventRecord]) -> Result<(), StoreError> {
+        let tx = self.conn.transaction()?;
+        {
+            let mut insert_event = tx.prepare_cached(
+                "INSERT OR IGNORE INTO events (uid, at, session_id, code, severity, message, advice, data)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            )?;
+            for r in records {
+                let kind = &r.event.kind;
+                let session = r.event.session.map(|s| s.0 as i64);
+                match kind {
+                    EventKind::SessionStarted {
+                        program,
+                        program_version,
+                        options,
+                    } => {
+                        tx.execute(
+                            "INSERT OR IGNORE INTO sessions (id, program, program_version, options, started_at)
+                             VALUES (?1, ?2, ?3, ?4, ?5)",
+                            params![
+                                session,
+                                program,
+                                program_version,
+                                serde_json::to_string(options)?,
+                                r.wall.0
+                            ],
+                        )?;
+                    }
+                    EventKind::SessionEnded { outcome, detail } => {
+                        tx.execute(
+                            "UPDATE sessions SET ended_at = ?1, outcome = ?2, detail = ?3 WHERE id = ?4",
+                            params![r.wall.0, outcome.code(), detail, session],
+                        )?;
+                    }
+                    _ => {}
+                }
+                insert_event.execute(params![
+                    r.uid,
+                    r.wall.0,
+                    session,
+                    kind.code(),
+                    kind.severity().code(),
+                    kind.message(),
+                    kind.advice(),
+                    serde_json::to_string(kind)?,
+                ])?;
+            }
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// The newest `limit` sessions, newest first.
+    pub fn sessions(&self, limit: u32) -> Result<Vec<SessionRow>, StoreError> {
+        let mut stmt = self.conn.prepare(
+            "SELECT id, program, program_version, options, started_at, ended_at, outcome, detail
+             FROM sessions ORDER BY id DESC LIMIT ?1",
+        )?;
+        let rows = stmt
+            .query_map([limit], session_row)?
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(rows)
+    }
+
+    pub fn session(&self, id: SessionId) -> Result<Option<SessionRow>, StoreError> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT id, program, program_version, options, started_at, ended_at, outcome, detail
+                 FROM sessions WHERE id = ?1",
+                [id.0 as i64],
+                session_row,
+            )
+            .optional()?)
+    }
+
+    /// Events matching `query`, oldest first.
+    pub fn events(&self, query: &EventQuery) -> Result<Vec<EventRow>, StoreError> {
+        let mut stmt = self.conn.prepare(
+            "SELECT id, uid, at, session_id, code, severity, message, advice, data FROM (
+                 SELECT * FROM events
+                 WHERE (?1 IS NULL OR session_id = ?1)
+                   AND (?2 IS NULL OR substr(code, 1, length(?2)) = ?2)
+                 ORDER BY id DESC LIMIT ?3
+             ) ORDER BY id",
+        )?;
+        let limit = query.limit.map_or(-1, i64::from);
+        let rows = stmt
+            .query_map(
+                params![query.session.map(|s| s.0 as i64), query.code_prefix, limit],
+                |r| {
+                    let data: String = r.get(8)?;
+                    Ok(EventRow {
+                        id: r.get(0)?,
+                        uid: r.get(1)?,
+                        at: UnixMillis(r.get(2)?),
+                        session: r.get::<_, Option<i64>>(3)?.map(|s| SessionId(s as u64)),
+                        code: r.get(4)?,
+                        severity: r.get(5)?,
+                        message: r.get(6)?,
+                        advice: r.get(7)?,
+                        data: serde_json::from_str(&data)
+                            .unwrap_or(serde_json::Value::String(data)),
+                    })
+                },
+            )?
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(rows)
+    }
+}
+
+fn session_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<SessionRow> {
+    let options: String = r.get(3)?;
+    let outcome: Option<String> = r.get(6)?;
+    Ok(SessionRow {
+        id: SessionId(r.get::<_, i64>(0)? as u64),
+        program: r.get(1)?,
+        program_version: r.get(2)?,
+        options: serde_json::from_str(&options).unwrap_or(serde_json::Value::String(options)),
+        started_at: UnixMillis(r.get(4)?),
+        ended_at: r.get::<_, Option<i64>>(5)?.map(UnixMillis),
+        outcome: outcome.as_deref().and_then(Outcome::from_code),
+        detail: r.get(7)?,
+    })
+}
+
+#[cfg(test)]
+mod tests;

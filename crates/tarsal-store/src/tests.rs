@@ -1,0 +1,135 @@
+use super::*;
+use std::time::Duration;
+use tarsal_core::event::{Event, Fault};
+use tarsal_core::session::SessionOptions;
+
+fn rec(uid: &str, ms: i64, session: Option<u64>, kind: EventKind) -> EventRecord {
+    EventRecord {
+        uid: uid.into(),
+        wall: UnixMillis(ms),
+        event: Event {
+            at: Duration::from_millis(ms as u64),
+            session: session.map(SessionId),
+            kind,
+        },
+    }
+}
+
+fn started(program: &str) -> EventKind {
+    EventKind::SessionStarted {
+        program: program.into(),
+        program_version: "1.0".into(),
+        options: SessionOptions::default(),
+    }
+}
+
+#[test]
+fn a_session_is_opened_and_closed_by_its_events() {
+    let mut s = Store::open_in_memory().unwrap();
+    assert_eq!(s.next_session_id().unwrap(), SessionId(1));
+    s.record(&[
+        rec("a", 1000, Some(1), started("demo")),
+        rec(
+            "b",
+            2000,
+            Some(1),
+            EventKind::SessionEnded {
+                outcome: Outcome::Completed,
+                detail: String::new(),
+            },
+        ),
+    ])
+    .unwrap();
+    let row = s.session(SessionId(1)).unwrap().unwrap();
+    assert_eq!(row.program, "demo");
+    assert_eq!(row.outcome, Some(Outcome::Completed));
+    assert_eq!(row.ended_at, Some(UnixMillis(2000)));
+    assert_eq!(s.next_session_id().unwrap(), SessionId(2));
+    let events = s.events(&EventQuery::default()).unwrap();
+    assert_eq!(
+        events.iter().map(|e| e.code.as_str()).collect::<Vec<_>>(),
+        vec!["session.started", "session.completed"]
+    );
+}
+
+#[test]
+fn a_duplicate_uid_is_stored_once() {
+    let mut s = Store::open_in_memory().unwrap();
+    let r = rec("same", 1, None, EventKind::Fault(Fault::LeakDetected));
+    s.record(std::slice::from_ref(&r)).unwrap();
+    s.record(&[r]).unwrap();
+    assert_eq!(s.events(&EventQuery::default()).unwrap().len(), 1);
+}
+
+#[test]
+fn queries_filter_by_session_and_code_and_keep_the_newest() {
+    let mut s = Store::open_in_memory().unwrap();
+    s.record(&[rec("s", 0, Some(7), started("demo"))]).unwrap();
+    for i in 0..5 {
+        s.record(&[rec(
+            &format!("f{i}"),
+            i,
+            Some(7),
+            EventKind::Fault(Fault::LeakDetected),
+        )])
+        .unwrap();
+    }
+    s.record(&[rec("x", 9, None, EventKind::Fault(Fault::LeakDetected))])
+        .unwrap();
+    let q = EventQuery {
+        session: Some(SessionId(7)),
+        code_prefix: Some("fault.".into()),
+        limit: Some(2),
+    };
+    let uids: Vec<_> = s.events(&q).unwrap().into_iter().map(|e| e.uid).collect();
+    assert_eq!(uids, vec!["f3", "f4"]);
+}
+
+#[test]
+fn sessions_left_open_are_marked_interrupted_on_recovery() {
+    let dir = std::env::temp_dir().join(format!("tarsal-store-test-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("recover.db");
+    let _ = std::fs::remove_file(&path);
+    {
+        let mut s = Store::open(&path).unwrap();
+        s.record(&[rec("a", 10, Some(3), started("demo"))]).unwrap();
+        // Dropped without an end event, as after a kill -9.
+    }
+    let mut s = Store::open(&path).unwrap();
+    assert_eq!(
+        s.recover_interrupted(UnixMillis(99)).unwrap(),
+        vec![SessionId(3)]
+    );
+    let row = s.session(SessionId(3)).unwrap().unwrap();
+    assert_eq!(row.outcome, Some(Outcome::Interrupted));
+    let codes: Vec<_> = s
+        .events(&EventQuery::default())
+        .unwrap()
+        .into_iter()
+        .map(|e| e.code)
+        .collect();
+    assert_eq!(codes, vec!["session.started", "session.interrupted"]);
+    assert!(s.recover_interrupted(UnixMillis(100)).unwrap().is_empty());
+    let ro = Store::open_read_only(&path).unwrap();
+    assert_eq!(ro.sessions(10).unwrap().len(), 1);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn the_writer_thread_stores_everything_sent_before_it_is_dropped() {
+    let dir = std::env::temp_dir().join(format!("tarsal-writer-test-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("w.db");
+    let _ = std::fs::remove_file(&path);
+    let (tx, writer) = StoreWriter::spawn(Store::open(&path).unwrap()).unwrap();
+    for i in 0..200 {
+        tx.send(rec(&format!("e{i}"), i, None, EventKind::SessionPaused))
+            .unwrap();
+    }
+    drop(tx);
+    writer.join();
+    let s = Store::open_read_only(&path).unwrap();
+    assert_eq!(s.events(&EventQuery::default()).unwrap().len(), 200);
+    std::fs::remove_dir_all(&dir).unwrap();
+}

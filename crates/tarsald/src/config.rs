@@ -1,0 +1,189 @@
+//! The service's own settings: `/etc/tarsal/tarsald.toml` by default, or
+//! `--config PATH`; command-line flags override the file.
+
+use serde::Deserialize;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+use tarsal_core::config_file::{self, Checker, FileError, Located};
+
+pub const DEFAULT_CONFIG_PATH: &str = "/etc/tarsal/tarsald.toml";
+pub const DEFAULT_DATABASE_PATH: &str = "/var/lib/tarsal/tarsal.db";
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    pub service: ServiceSection,
+    pub session: SessionSection,
+    pub simulator: SimulatorSection,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ServiceSection {
+    /// Chair profile; the built-in standard chair when absent.
+    pub profile: Option<PathBuf>,
+    pub database: PathBuf,
+    pub tick_rate_hz: u32,
+    #[serde(
+        rename = "watchdog_margin_ms",
+        deserialize_with = "config_file::milliseconds"
+    )]
+    pub watchdog_margin: Duration,
+    pub log_format: LogFormat,
+    /// A tracing filter such as `info` or `tarsal_runtime=debug,info`.
+    pub log_level: String,
+}
+
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SessionSection {
+    /// Tightens the profile's maximum session duration (never loosens it).
+    #[serde(rename = "max_duration_min", deserialize_with = "optional_minutes")]
+    pub max_duration: Option<Duration>,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SimulatorSection {
+    /// How many times faster than real time a simulated chair runs; 0 = as fast as possible.
+    pub speed: f64,
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "snake_case")]
+pub enum LogFormat {
+    #[default]
+    Human,
+    Json,
+}
+
+impl Default for ServiceSection {
+    fn default() -> Self {
+        Self {
+            profile: None,
+            database: PathBuf::from(DEFAULT_DATABASE_PATH),
+            tick_rate_hz: 100,
+            watchdog_margin: Duration::from_millis(250),
+            log_format: LogFormat::Human,
+            log_level: "info".into(),
+        }
+    }
+}
+
+impl Default for SimulatorSection {
+    fn default() -> Self {
+        Self { speed: 1.0 }
+    }
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            service: ServiceSection::default(),
+            session: SessionSection::default(),
+            simulator: SimulatorSection::default(),
+        }
+    }
+}
+
+fn optional_minutes<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Duration>, D::Error> {
+    config_file::minutes(d).map(Some)
+}
+
+impl Config {
+    /// Reads the config: `explicit` must exist; otherwise the default path is
+    /// used when present, and built-in defaults when not.
+    pub fn load(explicit: Option<&Path>) -> Result<(Self, Option<PathBuf>), FileError> {
+        let path = match explicit {
+            Some(p) => p.to_path_buf(),
+            None => {
+                let default = PathBuf::from(DEFAULT_CONFIG_PATH);
+                if !default.exists() {
+                    return Ok((Self::default(), None));
+                }
+                default
+            }
+        };
+        let name = path.display().to_string();
+        let text = std::fs::read_to_string(&path).map_err(|e| {
+            FileError::whole_file(&name, format!("cannot read the config file: {e}"))
+        })?;
+        Ok((Self::parse(&name, &text)?, Some(path)))
+    }
+
+    pub fn parse(file: &str, text: &str) -> Result<Self, FileError> {
+        let located = Located::new(file, text);
+        let config: Self = located.deserialize()?;
+        let mut c = Checker::new(&located);
+        c.range(
+            f64::from(config.service.tick_rate_hz),
+            50.0,
+            100.0,
+            "service.tick_rate_hz",
+            "Hz",
+        );
+        c.duration(
+            config.service.watchdog_margin,
+            Duration::from_millis(20),
+            Duration::from_secs(10),
+            "service.watchdog_margin_ms",
+        );
+        c.require(
+            config.simulator.speed >= 0.0 && config.simulator.speed.is_finite(),
+            "simulator.speed",
+            || {
+                format!(
+                    "{} is not a speed; allowed: 0 (as fast as possible) or more",
+                    config.simulator.speed
+                )
+            },
+        );
+        if let Some(d) = config.session.max_duration {
+            c.duration(
+                d,
+                Duration::from_secs(60),
+                tarsal_core::profile::SESSION_HARD_MAX,
+                "session.max_duration_min",
+            );
+        }
+        c.finish()?;
+        Ok(config)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_empty_file_gives_the_defaults() {
+        let c = Config::parse("t.toml", "").unwrap();
+        assert_eq!(c.service.tick_rate_hz, 100);
+        assert_eq!(c.service.database, PathBuf::from(DEFAULT_DATABASE_PATH));
+    }
+
+    #[test]
+    fn a_mistyped_key_is_named_with_file_and_line() {
+        let err = Config::parse(
+            "t.toml",
+            "[service]\ntick_rate_hz = 100\ndatabse = \"/x\"\n",
+        )
+        .unwrap_err();
+        let text = err.to_string();
+        assert!(text.starts_with("t.toml:3:"), "{text}");
+        assert!(text.contains("`service.databse`"), "{text}");
+        assert!(text.contains("unknown field"), "{text}");
+    }
+
+    #[test]
+    fn a_tick_rate_out_of_range_says_what_is_allowed() {
+        let err = Config::parse("t.toml", "[service]\ntick_rate_hz = 1000\n").unwrap_err();
+        assert!(err.to_string().contains("allowed: 50–100 Hz"), "{err}");
+    }
+
+    #[test]
+    fn a_wrong_type_is_reported() {
+        let err = Config::parse("t.toml", "[simulator]\nspeed = \"fast\"\n").unwrap_err();
+        assert!(err.to_string().starts_with("t.toml:2:"), "{err}");
+    }
+}

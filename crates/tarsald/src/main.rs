@@ -1,0 +1,371 @@
+//! `tarsald`: the Tarsal service. It loads the chair profile, opens the
+//! database, starts the control loop on the chosen backend, and either runs as
+//! a service until SIGTERM or (with `--program`) runs one session and exits.
+
+mod config;
+
+use anyhow::{Context, Result};
+use clap::Parser;
+use config::{Config, LogFormat};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime};
+use tarsal_core::Engine;
+use tarsal_core::builtin::BuiltinCatalog;
+use tarsal_core::profile::{ChairProfile, STANDARD_PROFILE_NAME, STANDARD_PROFILE_TOML};
+use tarsal_core::session::{OptionValue, Outcome, SessionOptions};
+use tarsal_core::units::Intensity;
+use tarsal_core::wallclock::UnixMillis;
+use tarsal_runtime::{Chair, ChairHandle, ControlLoop, LoopConfig, Pacing};
+use tarsal_sim::Simulator;
+use tarsal_store::{Store, StoreWriter};
+
+/// Exit status when the session ended by a fault or emergency stop.
+const EXIT_ABORTED: u8 = 3;
+/// Exit status when the session was stopped or hit its time limit.
+const EXIT_NOT_COMPLETED: u8 = 4;
+/// Exit status for bad configuration, profiles or arguments.
+const EXIT_CONFIG: u8 = 2;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "tarsald",
+    version,
+    about = "The Tarsal pedicure chair service",
+    long_about = "The Tarsal pedicure chair service. Runs the chair's control loop with its \
+                  safety supervisor. Without --program it runs until SIGTERM; with --program \
+                  it runs one session and exits.",
+    after_help = "Exit status: 0 session completed (or service stopped cleanly); 1 runtime error; \
+                  2 bad arguments, config or profile; 3 session aborted by a fault or emergency stop; \
+                  4 session stopped or ended at its time limit."
+)]
+struct Args {
+    /// Config file [default: /etc/tarsal/tarsald.toml when present]
+    #[arg(long, value_name = "PATH")]
+    config: Option<PathBuf>,
+    /// Run on the simulated chair (the only backend in this build)
+    #[arg(long)]
+    sim: bool,
+    /// Chair profile [default: the built-in pedicure-standard profile]
+    #[arg(long, value_name = "PATH")]
+    profile: Option<PathBuf>,
+    /// SQLite database [default: /var/lib/tarsal/tarsal.db]
+    #[arg(long, value_name = "PATH")]
+    db: Option<PathBuf>,
+    /// Run one session of this program, then exit
+    #[arg(long, value_name = "ID")]
+    program: Option<String>,
+    /// A program option for --program (repeatable)
+    #[arg(long = "option", value_name = "KEY=VALUE", requires = "program")]
+    options: Vec<String>,
+    /// Intensity 1–5 for --program
+    #[arg(long, value_name = "1-5", value_parser = clap::value_parser!(u8).range(1..=5), requires = "program")]
+    intensity: Option<u8>,
+    /// Run --program without heat
+    #[arg(long, requires = "program")]
+    no_heat: bool,
+    /// Run --program without the foot bath
+    #[arg(long, requires = "program")]
+    no_bath: bool,
+    /// Simulator speed: times real time, or `max` for as fast as possible
+    #[arg(long, value_name = "N|max", value_parser = parse_speed)]
+    speed: Option<f64>,
+    /// Control loop rate in Hz (50–100)
+    #[arg(long, value_name = "HZ")]
+    tick_rate: Option<u32>,
+    /// How late a tick may be before the outputs go safe, in milliseconds
+    #[arg(long, value_name = "MS")]
+    watchdog_margin_ms: Option<u64>,
+    /// Log format
+    #[arg(long, value_enum)]
+    log_format: Option<LogFormat>,
+}
+
+fn parse_speed(s: &str) -> Result<f64, String> {
+    if s == "max" {
+        return Ok(0.0);
+    }
+    match s.parse::<f64>() {
+        Ok(v) if v > 0.0 && v.is_finite() => Ok(v),
+        _ => Err(format!(
+            "`{s}` is not a speed; use a number above 0 or `max`"
+        )),
+    }
+}
+
+fn main() -> ExitCode {
+    let args = Args::parse();
+    match run(args) {
+        Ok(code) => code,
+        Err(e) => {
+            // Logging may not be up yet: errors go to stderr directly.
+            eprintln!("tarsald: {e:#}");
+            match e.downcast_ref::<ConfigProblem>() {
+                Some(_) => ExitCode::from(EXIT_CONFIG),
+                None => ExitCode::FAILURE,
+            }
+        }
+    }
+}
+
+/// A problem with the configuration, arguments or profile (exit status 2).
+#[derive(Debug)]
+struct ConfigProblem(String);
+
+impl std::fmt::Display for ConfigProblem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for ConfigProblem {}
+
+fn config_problem(message: impl Into<String>) -> anyhow::Error {
+    anyhow::Error::new(ConfigProblem(message.into()))
+}
+
+fn run(args: Args) -> Result<ExitCode> {
+    let (mut config, config_path) =
+        Config::load(args.config.as_deref()).map_err(|e| config_problem(e.to_string()))?;
+    apply_flags(&mut config, &args)?;
+    init_logging(config.service.log_format, &config.service.log_level)?;
+    if let Some(path) = &config_path {
+        tracing::info!(config = %path.display(), "configuration loaded");
+    }
+
+    let profile = Arc::new(load_profile(&config)?);
+    tracing::info!(model = %profile.chair.model, backend = "simulator", "chair profile loaded");
+
+    let store = open_store(&config.service.database)?;
+    let first_session = store.next_session_id()?;
+    let (store_tx, store_writer) =
+        StoreWriter::spawn(store).context("starting the store thread")?;
+
+    let period = Duration::from_secs(1) / config.service.tick_rate_hz;
+    let simulator = Simulator::new(Arc::clone(&profile));
+    let chair = Chair::new(
+        Engine::new(Arc::clone(&profile)),
+        simulator,
+        Box::new(BuiltinCatalog::default()),
+        first_session,
+        period,
+    );
+    let pacing = if config.simulator.speed == 0.0 {
+        Pacing::Unpaced
+    } else {
+        Pacing::RealTime {
+            speed: config.simulator.speed,
+        }
+    };
+    let boot = UnixMillis::from_system_time(SystemTime::now());
+    let control = ControlLoop::spawn(
+        chair,
+        LoopConfig {
+            period,
+            pacing,
+            watchdog_margin: config.service.watchdog_margin,
+            event_prefix: format!("{:x}", boot.0),
+        },
+        vec![store_tx],
+    )
+    .context("starting the control loop")?;
+    tracing::info!(
+        tick_hz = config.service.tick_rate_hz,
+        speed = config.simulator.speed,
+        database = %config.service.database.display(),
+        "control loop running"
+    );
+
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    let handle = control.handle();
+    let result = runtime.block_on(async {
+        match &args.program {
+            Some(program) => run_one_session(&handle, program, session_options(&args)?).await,
+            None => {
+                wait_for_termination().await?;
+                tracing::info!("shutting down");
+                Ok(ExitCode::SUCCESS)
+            }
+        }
+    });
+    control.shutdown();
+    store_writer.join();
+    tracing::info!("stopped; outputs safe");
+    result
+}
+
+fn apply_flags(config: &mut Config, args: &Args) -> Result<()> {
+    let s = &mut config.service;
+    if let Some(p) = &args.profile {
+        s.profile = Some(p.clone());
+    }
+    if let Some(db) = &args.db {
+        s.database = db.clone();
+    }
+    if let Some(hz) = args.tick_rate {
+        if !(50..=100).contains(&hz) {
+            return Err(config_problem(format!(
+                "--tick-rate {hz}: allowed: 50–100 Hz"
+            )));
+        }
+        s.tick_rate_hz = hz;
+    }
+    if let Some(ms) = args.watchdog_margin_ms {
+        if !(20..=10_000).contains(&ms) {
+            return Err(config_problem(format!(
+                "--watchdog-margin-ms {ms}: allowed: 20–10000 ms"
+            )));
+        }
+        s.watchdog_margin = Duration::from_millis(ms);
+    }
+    if let Some(f) = args.log_format {
+        s.log_format = f;
+    }
+    if let Some(speed) = args.speed {
+        config.simulator.speed = speed;
+    }
+    // The simulator is the only backend in this build; --sim says so explicitly.
+    let _ = args.sim;
+    Ok(())
+}
+
+fn init_logging(format: LogFormat, level: &str) -> Result<()> {
+    use tracing_subscriber::EnvFilter;
+    let filter = match std::env::var("RUST_LOG") {
+        Ok(v) if !v.is_empty() => {
+            EnvFilter::try_new(&v).map_err(|e| config_problem(format!("RUST_LOG={v}: {e}")))?
+        }
+        _ => EnvFilter::try_new(level)
+            .map_err(|e| config_problem(format!("service.log_level = {level:?}: {e}")))?,
+    };
+    use std::io::IsTerminal;
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
+        .with_target(false);
+    // Under systemd the journal adds its own timestamps and cannot show colour.
+    let journal = std::env::var_os("JOURNAL_STREAM").is_some();
+    match format {
+        LogFormat::Json => builder.json().flatten_event(true).init(),
+        LogFormat::Human if journal => builder.without_time().with_ansi(false).init(),
+        LogFormat::Human => builder.init(),
+    }
+    Ok(())
+}
+
+fn load_profile(config: &Config) -> Result<ChairProfile> {
+    let mut profile = match &config.service.profile {
+        Some(path) => {
+            let name = path.display().to_string();
+            let text = std::fs::read_to_string(path).map_err(|e| {
+                config_problem(format!("{name}: cannot read the chair profile: {e}"))
+            })?;
+            ChairProfile::parse(&name, &text)
+        }
+        None => ChairProfile::parse(STANDARD_PROFILE_NAME, STANDARD_PROFILE_TOML),
+    }
+    .map_err(|e| config_problem(format!("the chair profile is not usable:\n{e}")))?;
+    if let Some(limit) = config.session.max_duration
+        && limit < profile.session.max_duration
+    {
+        profile.session.max_duration = limit;
+    }
+    Ok(profile)
+}
+
+fn open_store(path: &Path) -> Result<Store> {
+    if let Some(dir) = path.parent()
+        && !dir.as_os_str().is_empty()
+    {
+        std::fs::create_dir_all(dir)
+            .with_context(|| format!("creating the database directory {}", dir.display()))?;
+    }
+    let mut store = Store::open(path)?;
+    let now = UnixMillis::from_system_time(SystemTime::now());
+    for id in store.recover_interrupted(now)? {
+        tracing::warn!(
+            session = id.0,
+            "session was interrupted by a crash; marked interrupted"
+        );
+    }
+    Ok(store)
+}
+
+fn session_options(args: &Args) -> Result<SessionOptions> {
+    let mut options = SessionOptions {
+        intensity: args
+            .intensity
+            .and_then(Intensity::new)
+            .unwrap_or(Intensity::DEFAULT),
+        heat: !args.no_heat,
+        bath: !args.no_bath,
+        ..SessionOptions::default()
+    };
+    for pair in &args.options {
+        let (key, value) = pair
+            .split_once('=')
+            .ok_or_else(|| config_problem(format!("--option {pair}: expected KEY=VALUE")))?;
+        options.values.insert(
+            key.trim().to_owned(),
+            OptionValue::parse_loose(value.trim()),
+        );
+    }
+    Ok(options)
+}
+
+async fn run_one_session(
+    handle: &ChairHandle,
+    program: &str,
+    options: SessionOptions,
+) -> Result<ExitCode> {
+    let started = Instant::now();
+    let id = match handle.start(program, options).await {
+        Ok(id) => id,
+        Err(e) => return Err(config_problem(format!("cannot start `{program}`: {e}"))),
+    };
+    let mut status = handle.watch_status();
+    let ended = async {
+        status
+            .wait_for(|s| matches!(s.last_session, Some((sid, _)) if sid == id))
+            .await
+            .map(|s| s.clone())
+    };
+    tokio::select! {
+        result = ended => {
+            let status = result.context("the control loop ended unexpectedly")?;
+            let outcome = status.last_session.map(|(_, o)| o).unwrap_or(Outcome::Aborted);
+            let took = started.elapsed();
+            println!("session {id} ({program}): {outcome} in {:.2} s", took.as_secs_f64());
+            for fault in status.faults.iter() {
+                println!("  {}: {}", fault.code(), fault.message());
+                println!("  what to do: {}", fault.advice());
+            }
+            Ok(ExitCode::from(match outcome {
+                Outcome::Completed => 0,
+                Outcome::Aborted | Outcome::EmergencyStop | Outcome::Interrupted => EXIT_ABORTED,
+                Outcome::Stopped | Outcome::TimeLimit => EXIT_NOT_COMPLETED,
+            }))
+        }
+        signal = wait_for_termination() => {
+            signal?;
+            tracing::info!("terminated during the session; stopping it");
+            Ok(ExitCode::from(EXIT_NOT_COMPLETED))
+        }
+    }
+}
+
+async fn wait_for_termination() -> Result<()> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut term = signal(SignalKind::terminate()).context("installing the SIGTERM handler")?;
+    let mut int = signal(SignalKind::interrupt()).context("installing the SIGINT handler")?;
+    tokio::select! {
+        _ = term.recv() => {}
+        _ = int.recv() => {}
+    }
+    Ok(())
+}

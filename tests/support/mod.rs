@@ -1,0 +1,334 @@
+//! Test rig: a simulated chair stepped tick by tick through the same `Chair`
+//! the control loop uses, with every event stored in a real (in-memory)
+//! SQLite store, and scripted programs that ask for whatever a test needs.
+
+#![allow(dead_code)]
+
+use std::sync::Arc;
+use std::time::Duration;
+use tarsal_core::Engine;
+use tarsal_core::builtin::BuiltinCatalog;
+use tarsal_core::engine::Command;
+use tarsal_core::event::{Event, EventRecord, StopSource};
+use tarsal_core::model::{Outputs, Request, SensorReadings};
+use tarsal_core::profile::{ChairProfile, Equipment};
+use tarsal_core::program::{
+    Program, ProgramError, ProgramInfo, ProgramInput, ProgramOutput, ProgramStatus, StepInfo,
+};
+use tarsal_core::session::{ChairState, SessionId, SessionOptions};
+use tarsal_core::wallclock::UnixMillis;
+use tarsal_runtime::Chair;
+use tarsal_sim::{InjectedFault, SimHandle, Simulator};
+use tarsal_store::{EventQuery, EventRow, Store};
+
+pub const TICK: Duration = Duration::from_millis(10);
+
+pub struct Rig {
+    pub chair: Chair<Simulator>,
+    pub sim: SimHandle,
+    pub store: Store,
+    pub events: Vec<Event>,
+    /// Readings of the previous and the latest tick.
+    pub prev_sensors: SensorReadings,
+    pub sensors: SensorReadings,
+    seq: u64,
+}
+
+impl Rig {
+    pub fn new() -> Self {
+        Self::with_profile(|_| {})
+    }
+
+    /// A rig on the standard profile as changed by `edit`.
+    pub fn with_profile(edit: impl FnOnce(&mut ChairProfile)) -> Self {
+        let mut profile = ChairProfile::standard();
+        edit(&mut profile);
+        let profile = Arc::new(profile);
+        let sim = Simulator::new(Arc::clone(&profile));
+        let handle = sim.handle();
+        let chair = Chair::new(
+            Engine::new(profile),
+            sim,
+            Box::new(BuiltinCatalog::default()),
+            SessionId(1),
+            TICK,
+        );
+        let mut rig = Self {
+            chair,
+            sim: handle,
+            store: Store::open_in_memory().expect("in-memory store"),
+            events: Vec::new(),
+            prev_sensors: SensorReadings::default(),
+            sensors: SensorReadings::default(),
+            seq: 0,
+        };
+        rig.tick();
+        rig
+    }
+
+    /// A full, warm bath (15 L at 36 °C) — the state most bath tests start from.
+    pub fn with_full_bath() -> Self {
+        let mut rig = Self::new();
+        rig.chair.hardware_mut().set_water(
+            tarsal_core::units::Litres(15.0),
+            tarsal_core::units::Celsius(36.0),
+        );
+        rig.tick();
+        rig
+    }
+
+    pub fn tick(&mut self) {
+        self.chair.step();
+        self.prev_sensors = self.sensors;
+        self.sensors = self.chair.engine().status().sensors;
+        self.flush();
+    }
+
+    fn flush(&mut self) {
+        let events: Vec<Event> = self.chair.drain_events().collect();
+        if events.is_empty() {
+            return;
+        }
+        let records: Vec<EventRecord> = events
+            .iter()
+            .map(|e| {
+                self.seq += 1;
+                EventRecord {
+                    uid: format!("test-{}", self.seq),
+                    wall: UnixMillis(e.at.as_millis() as i64),
+                    event: e.clone(),
+                }
+            })
+            .collect();
+        self.store.record(&records).expect("events stored");
+        self.events.extend(events);
+    }
+
+    pub fn run_for(&mut self, d: Duration) {
+        let ticks = d.as_millis() / TICK.as_millis();
+        for _ in 0..ticks {
+            self.tick();
+        }
+    }
+
+    /// Ticks until `pred` holds; false if it did not within `max`.
+    pub fn run_until(&mut self, max: Duration, mut pred: impl FnMut(&Rig) -> bool) -> bool {
+        let ticks = max.as_millis() / TICK.as_millis();
+        for _ in 0..ticks {
+            self.tick();
+            if pred(self) {
+                return true;
+            }
+        }
+        false
+    }
+
+    /// Ticks until an event with `code` appears (in the tick it appears);
+    /// panics with the events seen if it does not within `max`.
+    pub fn run_until_event(&mut self, code: &str, max: Duration) -> Duration {
+        let before = self.events.len();
+        let found = self.run_until(max, |r| {
+            r.events[before..].iter().any(|e| e.kind.code() == code)
+        });
+        assert!(
+            found,
+            "no `{code}` within {max:?}; events: {:?}",
+            self.codes()
+        );
+        self.chair.now()
+    }
+
+    pub fn codes(&self) -> Vec<&'static str> {
+        self.events.iter().map(|e| e.kind.code()).collect()
+    }
+
+    pub fn count(&self, code: &str) -> usize {
+        self.events.iter().filter(|e| e.kind.code() == code).count()
+    }
+
+    pub fn outputs(&self) -> &Outputs {
+        self.chair.engine().outputs()
+    }
+
+    pub fn state(&self) -> ChairState {
+        self.chair.engine().state()
+    }
+
+    pub fn inject(&self, fault: InjectedFault) {
+        self.sim.inject(fault);
+    }
+
+    pub fn command(&mut self, command: Command) -> Result<(), tarsal_core::Refusal> {
+        let r = self.chair.command(command);
+        self.flush();
+        r
+    }
+
+    pub fn estop(&mut self) {
+        self.command(Command::EmergencyStop(StopSource::Local))
+            .expect("emergency stop is always accepted");
+    }
+
+    /// Starts a scripted program that asks for `script(input)` every tick
+    /// and never finishes by itself.
+    pub fn start_script(
+        &mut self,
+        script: impl FnMut(&ProgramInput<'_>) -> Request + Send + 'static,
+    ) -> SessionId {
+        self.start_program(Scripted::boxed(script), SessionOptions::default())
+    }
+
+    pub fn start_program(
+        &mut self,
+        program: Box<dyn Program>,
+        options: SessionOptions,
+    ) -> SessionId {
+        let id = self
+            .chair
+            .start_instance(Arc::new(scripted_info()), program, options)
+            .expect("session starts");
+        self.flush();
+        // Preparing → running.
+        self.tick();
+        assert_eq!(self.state(), ChairState::Running, "{:?}", self.codes());
+        id
+    }
+
+    /// Stored events with `code`.
+    pub fn stored(&self, code: &str) -> Vec<EventRow> {
+        self.store
+            .events(&EventQuery {
+                code_prefix: Some(code.into()),
+                ..EventQuery::default()
+            })
+            .expect("query")
+            .into_iter()
+            .filter(|e| e.code == code)
+            .collect()
+    }
+
+    /// Asserts the chair is in the safe state with its power cut, a fault
+    /// with `code` latched and stored, and the running session (if any) stored
+    /// as aborted.
+    pub fn assert_faulted_safe(&self, code: &str, session: Option<SessionId>) {
+        assert!(
+            self.outputs().is_safe(),
+            "outputs not safe: {:?}",
+            self.outputs()
+        );
+        assert_eq!(self.state(), ChairState::Fault, "{:?}", self.codes());
+        assert!(self.sim.kill_switch_tripped(), "kill switch not tripped");
+        let t = self.sim.truth();
+        assert!(
+            t.heater_power.0.iter().all(|p| p.0 == 0.0),
+            "heaters still powered: {t:?}"
+        );
+        assert!(t.jets.0 == 0.0 && !t.draining, "pumps still running: {t:?}");
+        assert!(
+            self.chair
+                .engine()
+                .faults()
+                .iter()
+                .any(|f| f.code() == code),
+            "{code} not latched: {:?}",
+            self.chair.engine().faults()
+        );
+        let stored = self.stored(code);
+        assert!(!stored.is_empty(), "{code} not stored");
+        assert_eq!(stored[0].severity, "critical");
+        assert!(!stored[0].message.is_empty() && !stored[0].advice.is_empty());
+        if let Some(id) = session {
+            assert_eq!(stored[0].session, Some(id));
+            let row = self
+                .store
+                .session(id)
+                .expect("query")
+                .expect("session stored");
+            assert_eq!(row.outcome, Some(tarsal_core::Outcome::Aborted), "{row:?}");
+        }
+    }
+}
+
+/// Info for scripted test programs: uses every part, one step.
+pub fn scripted_info() -> ProgramInfo {
+    ProgramInfo {
+        id: "script".into(),
+        name: "Test script".into(),
+        description: "Asks for whatever the test says.".into(),
+        version: "0".into(),
+        duration: Duration::from_secs(600),
+        steps: vec![StepInfo {
+            title: "Scripted".into(),
+            staff_action: None,
+        }],
+        options: vec![],
+        contraindications: vec![],
+        uses: Equipment {
+            foot_rollers: true,
+            calf_units: true,
+            sole_heat: true,
+            calf_heat: true,
+            bath: true,
+        },
+    }
+}
+
+type Script = Box<dyn FnMut(&ProgramInput<'_>) -> Request + Send>;
+
+/// A program that asks for what its script returns.
+pub struct Scripted {
+    script: Script,
+}
+
+impl Scripted {
+    pub fn boxed(
+        script: impl FnMut(&ProgramInput<'_>) -> Request + Send + 'static,
+    ) -> Box<dyn Program> {
+        Box::new(Self {
+            script: Box::new(script),
+        })
+    }
+}
+
+impl Program for Scripted {
+    fn tick(&mut self, input: &ProgramInput<'_>) -> Result<ProgramOutput, ProgramError> {
+        Ok(ProgramOutput {
+            request: (self.script)(input),
+            step: 0,
+            progress: 0.0,
+            remaining: None,
+            status: ProgramStatus::Running,
+        })
+    }
+}
+
+/// A program that fails with `error` after `after` of running.
+pub struct FailsAfter {
+    pub after: Duration,
+    pub error: ProgramError,
+}
+
+impl Program for FailsAfter {
+    fn tick(&mut self, input: &ProgramInput<'_>) -> Result<ProgramOutput, ProgramError> {
+        if input.elapsed >= self.after {
+            return Err(self.error.clone());
+        }
+        Ok(ProgramOutput {
+            request: Request::OFF,
+            step: 0,
+            progress: 0.0,
+            remaining: None,
+            status: ProgramStatus::Running,
+        })
+    }
+}
+
+pub fn secs(s: u64) -> Duration {
+    Duration::from_secs(s)
+}
+
+/// Injects `fault` and returns it, for clearing later.
+pub fn injected(rig: &Rig, fault: InjectedFault) -> InjectedFault {
+    rig.inject(fault);
+    fault
+}
