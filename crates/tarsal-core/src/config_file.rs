@@ -308,9 +308,9 @@ impl<'a> Checker<'a> {
 /// "90 s", "30 min", "250 ms".
 pub fn human_duration(d: Duration) -> String {
     let ms = d.as_millis();
-    if ms % 60_000 == 0 && ms >= 60_000 {
+    if ms.is_multiple_of(60_000) && ms >= 60_000 {
         format!("{} min", ms / 60_000)
-    } else if ms % 1000 == 0 {
+    } else if ms.is_multiple_of(1000) {
         format!("{} s", ms / 1000)
     } else if ms >= 1000 {
         format!("{:.1} s", d.as_secs_f64())
@@ -326,7 +326,7 @@ fn duration_from<'de, D: serde::Deserializer<'de>>(
 ) -> Result<Duration, D::Error> {
     let value = f64::deserialize(deserializer)?;
     let secs = value * scale_to_secs;
-    if !(secs.is_finite() && secs >= 0.0 && secs < 1.0e9) {
+    if !(0.0..1.0e9).contains(&secs) {
         return Err(serde::de::Error::custom(format!(
             "{value} is not a duration; expected a non-negative number of {unit}"
         )));

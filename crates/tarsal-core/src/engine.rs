@@ -162,6 +162,7 @@ pub struct Engine {
     request: Request,
     events: Vec<Event>,
     scratch: Vec<EventKind>,
+    revision: u64,
 }
 
 impl Engine {
@@ -180,7 +181,15 @@ impl Engine {
             request: Request::OFF,
             events: Vec::new(),
             scratch: Vec::new(),
+            revision: 0,
         }
+    }
+
+    /// Changes whenever something discrete changes (state, session, step,
+    /// faults, adjustments); continuous values (readings, progress) do not
+    /// change it. Lets publishers skip unchanged snapshots.
+    pub fn revision(&self) -> u64 {
+        self.revision
     }
 
     pub fn profile(&self) -> &Arc<ChairProfile> {
@@ -570,6 +579,9 @@ impl Engine {
             .and_then(|out| check_output(&session.info, out.step, out.progress).map(|()| out));
         match answer {
             Ok(out) => {
+                if session.step != out.step {
+                    self.revision += 1;
+                }
                 session.step = out.step;
                 session.progress = out.progress;
                 session.remaining = out
@@ -623,6 +635,7 @@ impl Engine {
 
     fn end_session(&mut self, outcome: Outcome, detail: String) {
         if let Some(s) = self.session.take() {
+            self.revision += 1;
             self.last_session = Some((s.id, outcome));
             self.events.push(Event {
                 at: self.now,
@@ -665,6 +678,7 @@ impl Engine {
     }
 
     fn push(&mut self, kind: EventKind) {
+        self.revision += 1;
         let session = self.session.as_ref().map(|s| s.id);
         self.events.push(Event {
             at: self.now,

@@ -77,6 +77,18 @@ struct Bucket {
 
 const BUCKET: Duration = Duration::from_secs(1);
 
+/// What a heater did over the tick that just ended.
+#[derive(Clone, Copy, Debug)]
+pub struct HeaterSample {
+    /// The setpoint in force after interlocks; `None` when the heater is off.
+    pub setpoint: Option<Celsius>,
+    pub reading: Celsius,
+    /// The power applied during the tick.
+    pub power: Percent,
+    /// Something else moves the temperature (cold water flowing in).
+    pub disturbed: bool,
+}
+
 /// Plausibility state of one heater.
 #[derive(Clone, Debug)]
 pub struct HeaterMonitor {
@@ -114,20 +126,20 @@ impl HeaterMonitor {
         self.buckets.iter_mut().for_each(|b| *b = Bucket::default());
     }
 
-    /// Checks one tick. `setpoint` is the setpoint in force after interlocks
-    /// (`None` when the heater is off), `power` what was applied during the tick
-    /// that just ended, `disturbed` true while something else moves the
-    /// temperature (cold water flowing in).
+    /// Checks one tick.
     pub fn check(
         &mut self,
         spec: &HeaterSpec,
         now: Duration,
         dt: Duration,
-        setpoint: Option<Celsius>,
-        reading: Celsius,
-        power: Percent,
-        disturbed: bool,
+        sample: HeaterSample,
     ) -> Option<Fault> {
+        let HeaterSample {
+            setpoint,
+            reading,
+            power,
+            disturbed,
+        } = sample;
         let Some(sp) = setpoint else {
             self.reset();
             return None;
@@ -261,15 +273,13 @@ mod tests {
         for i in 0..=ticks {
             let now = DT * i as u32;
             let t = now.as_secs_f64();
-            if let Some(f) = m.check(
-                spec,
-                now,
-                DT,
-                Some(Celsius(setpoint)),
-                Celsius(temp(t)),
-                Percent(power(temp(t))),
-                false,
-            ) {
+            let sample = HeaterSample {
+                setpoint: Some(Celsius(setpoint)),
+                reading: Celsius(temp(t)),
+                power: Percent(power(temp(t))),
+                disturbed: false,
+            };
+            if let Some(f) = m.check(spec, now, DT, sample) {
                 return Some((t, f));
             }
         }

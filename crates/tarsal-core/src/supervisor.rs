@@ -8,7 +8,7 @@
 //! last); faults are reported when detected and the caller latches them.
 
 use crate::event::{Clamp, EventKind, Fault, Interlock, PressureSite, StallCause};
-use crate::heater::{HeaterControl, HeaterMonitor};
+use crate::heater::{HeaterControl, HeaterMonitor, HeaterSample};
 use crate::model::{
     ActuatorId, CalfCell, CalfCommand, FootRollerCommand, FootSensors, HeaterId, Heaters,
     NodeMotion, Outputs, Request, SensorId, SensorReadings, Side, Sided,
@@ -293,15 +293,13 @@ impl Supervisor {
             }
             if let Some(monitor) = self.monitors[h].as_mut() {
                 let disturbed = h == HeaterId::Water && water_flowing_in;
-                if let Some(f) = monitor.check(
-                    spec,
-                    now,
-                    dt,
-                    self.setpoints[h],
+                let sample = HeaterSample {
+                    setpoint: self.setpoints[h],
                     reading,
-                    self.outputs.heater_power[h],
+                    power: self.outputs.heater_power[h],
                     disturbed,
-                ) {
+                };
+                if let Some(f) = monitor.check(spec, now, dt, sample) {
                     events.push(EventKind::Fault(f));
                 }
             }
@@ -880,11 +878,12 @@ mod tests {
     }
 
     fn comfy() -> SensorReadings {
-        let mut s = SensorReadings::default();
-        s.temperatures = Heaters([Celsius(30.0), Celsius(25.0), Celsius(25.0)]);
-        s.water_level = Litres(15.0);
-        s.feet_present = true;
-        s
+        SensorReadings {
+            temperatures: Heaters([Celsius(30.0), Celsius(25.0), Celsius(25.0)]),
+            water_level: Litres(15.0),
+            feet_present: true,
+            ..SensorReadings::default()
+        }
     }
 
     fn demand(r: &Request) -> Mode<'_> {

@@ -214,6 +214,8 @@ impl ControlLoop {
             sinks,
             heartbeat,
             seq: 0,
+            published_revision: u64::MAX,
+            published_at: Instant::now(),
         };
         let thread = std::thread::Builder::new()
             .name("tarsal-control".into())
@@ -275,7 +277,13 @@ struct Runner<H> {
     sinks: Vec<mpsc::Sender<EventRecord>>,
     heartbeat: Arc<Heartbeat>,
     seq: u64,
+    published_revision: u64,
+    published_at: Instant,
 }
+
+/// Continuous values (readings, progress) are republished at most this often;
+/// discrete changes (state, step, faults) at once.
+const PUBLISH_INTERVAL: Duration = Duration::from_millis(1);
 
 enum Flow {
     Continue,
@@ -321,19 +329,22 @@ impl<H: Hardware> Runner<H> {
                 self.publish();
             }
 
-            if let Some(deadline) = deadline {
-                let late = Instant::now().saturating_duration_since(deadline);
-                if late > self.config.watchdog_margin {
-                    self.chair.raise_fault(Fault::LoopOverrun { late_by: late });
-                    // Start a fresh schedule rather than rushing to catch up.
-                    anchor = Instant::now();
-                    ticks_since_anchor = 0;
-                }
+            // Late by more than the margin, seen here or by the watchdog while
+            // this thread was stuck: one fault, and a fresh schedule rather
+            // than a rush to catch up.
+            let mut late = deadline.map_or(Duration::ZERO, |d| {
+                Instant::now().saturating_duration_since(d)
+            });
+            if late <= self.config.watchdog_margin {
+                late = Duration::ZERO;
             }
             if self.heartbeat.tripped.swap(false, Ordering::AcqRel) {
-                let late_by =
-                    Duration::from_nanos(self.heartbeat.late_by_ns.load(Ordering::Acquire));
-                self.chair.raise_fault(Fault::LoopOverrun { late_by });
+                late = late.max(Duration::from_nanos(
+                    self.heartbeat.late_by_ns.load(Ordering::Acquire),
+                ));
+            }
+            if !late.is_zero() {
+                self.chair.raise_fault(Fault::LoopOverrun { late_by: late });
                 anchor = Instant::now();
                 ticks_since_anchor = 0;
             }
@@ -369,9 +380,17 @@ impl<H: Hardware> Runner<H> {
         Flow::Continue
     }
 
-    /// Publishes the status and hands out new events.
+    /// Publishes the status (when something changed, or the last one is
+    /// older than the publish interval) and hands out new events.
     fn publish(&mut self) {
-        self.status.send_replace(self.chair.engine().status());
+        let engine = self.chair.engine();
+        if engine.revision() != self.published_revision
+            || self.published_at.elapsed() >= PUBLISH_INTERVAL
+        {
+            self.published_revision = engine.revision();
+            self.published_at = Instant::now();
+            self.status.send_replace(engine.status());
+        }
         if !self.chair.engine().has_events() {
             return;
         }

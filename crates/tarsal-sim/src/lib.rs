@@ -159,8 +159,20 @@ impl SimHandle {
         self.lock().estop_pressed = pressed;
     }
 
+    /// What physically happens now. An open contactor cuts power at once,
+    /// even between two ticks (the watchdog opens it from its own thread).
     pub fn truth(&self) -> PhysicalState {
-        self.lock().truth
+        let shared = self.lock();
+        let mut truth = shared.truth;
+        if self.contactor.is_tripped() {
+            truth.contactor_closed = false;
+            truth.heater_power = Heaters([Percent::ZERO; 3]);
+            truth.jets = Percent::ZERO;
+            truth.draining = false;
+            truth.valve_open =
+                truth.valve_open && shared.faults.contains(&InjectedFault::ValveStuckOpen);
+        }
+        truth
     }
 
     pub fn kill_switch_tripped(&self) -> bool {

@@ -9,7 +9,7 @@ use tarsal_core::config_file::{self, Checker, FileError, Located};
 pub const DEFAULT_CONFIG_PATH: &str = "/etc/tarsal/tarsald.toml";
 pub const DEFAULT_DATABASE_PATH: &str = "/var/lib/tarsal/tarsal.db";
 
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Config {
     pub service: ServiceSection,
@@ -73,16 +73,6 @@ impl Default for ServiceSection {
 impl Default for SimulatorSection {
     fn default() -> Self {
         Self { speed: 1.0 }
-    }
-}
-
-impl Default for Config {
-    fn default() -> Self {
-        Self {
-            service: ServiceSection::default(),
-            session: SessionSection::default(),
-            simulator: SimulatorSection::default(),
-        }
     }
 }
 

@@ -1,0 +1,284 @@
+//! The control loop as a thread: the watchdog, commands through the handle,
+//! shutdown. These run in real time, so the assertions leave generous room.
+
+mod support;
+
+use std::sync::Arc;
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+use support::{Scripted, scripted_info, secs};
+use tarsal_core::builtin::BuiltinCatalog;
+use tarsal_core::engine::{Command, Refusal};
+use tarsal_core::event::{EventRecord, StopSource};
+use tarsal_core::model::{HeaterId, Request, Side};
+use tarsal_core::program::{
+    CatalogError, Program, ProgramCatalog, ProgramError, ProgramInfo, ProgramInput, ProgramOutput,
+    ProgramStatus,
+};
+use tarsal_core::session::{ChairState, SessionId, SessionOptions};
+use tarsal_core::units::{Celsius, Percent};
+use tarsal_core::{ChairProfile, Engine};
+use tarsal_runtime::{Chair, ChairHandle, ControlLoop, HandleError, LoopConfig, Pacing};
+use tarsal_sim::{SimHandle, Simulator};
+
+/// A catalog of test programs: `busy` asks for heat and motion forever,
+/// `hang` blocks its thread for 600 ms once, after one second.
+struct TestCatalog;
+
+impl ProgramCatalog for TestCatalog {
+    fn programs(&self) -> Vec<Arc<ProgramInfo>> {
+        ["busy", "hang"]
+            .into_iter()
+            .map(|id| {
+                Arc::new(ProgramInfo {
+                    id: id.into(),
+                    ..scripted_info()
+                })
+            })
+            .collect()
+    }
+
+    fn instantiate(
+        &mut self,
+        id: &str,
+        _: &SessionOptions,
+    ) -> Result<(Arc<ProgramInfo>, Box<dyn Program>), CatalogError> {
+        let info = Arc::new(ProgramInfo {
+            id: id.into(),
+            ..scripted_info()
+        });
+        let program: Box<dyn Program> = match id {
+            "busy" => Scripted::boxed(|_| busy_request()),
+            "hang" => Box::new(Hang { done: false }),
+            _ => {
+                return Err(CatalogError::Unknown {
+                    id: id.into(),
+                    available: "busy, hang".into(),
+                });
+            }
+        };
+        Ok((info, program))
+    }
+}
+
+fn busy_request() -> Request {
+    let mut r = Request::OFF;
+    r.setpoints[HeaterId::SolePad] = Some(Celsius(40.0));
+    r.feet[Side::Left].pressure = Percent(10.0);
+    r
+}
+
+struct Hang {
+    done: bool,
+}
+
+impl Program for Hang {
+    fn tick(&mut self, input: &ProgramInput<'_>) -> Result<ProgramOutput, ProgramError> {
+        if input.elapsed >= secs(1) && !self.done {
+            self.done = true;
+            std::thread::sleep(Duration::from_millis(600));
+        }
+        Ok(ProgramOutput {
+            request: busy_request(),
+            step: 0,
+            progress: 0.0,
+            remaining: None,
+            status: ProgramStatus::Running,
+        })
+    }
+}
+
+struct Running {
+    control: ControlLoop,
+    handle: ChairHandle,
+    sim: SimHandle,
+    records: mpsc::Receiver<EventRecord>,
+}
+
+fn spawn(catalog: Box<dyn ProgramCatalog>, pacing: Pacing, margin: Duration) -> Running {
+    let profile = Arc::new(ChairProfile::standard());
+    let sim = Simulator::new(Arc::clone(&profile));
+    let sim_handle = sim.handle();
+    let chair = Chair::new(
+        Engine::new(profile),
+        sim,
+        catalog,
+        SessionId(1),
+        Duration::from_millis(10),
+    );
+    let (tx, records) = mpsc::channel();
+    let control = ControlLoop::spawn(
+        chair,
+        LoopConfig {
+            period: Duration::from_millis(10),
+            pacing,
+            watchdog_margin: margin,
+            event_prefix: "t".into(),
+        },
+        vec![tx],
+    )
+    .unwrap();
+    Running {
+        handle: control.handle(),
+        control,
+        sim: sim_handle,
+        records,
+    }
+}
+
+fn wait_for(
+    handle: &ChairHandle,
+    max: Duration,
+    pred: impl Fn(&tarsal_core::ChairStatus) -> bool,
+) -> bool {
+    let until = Instant::now() + max;
+    while Instant::now() < until {
+        if pred(&handle.status()) {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    false
+}
+
+#[test]
+fn the_watchdog_cuts_power_while_the_loop_hangs_and_a_fault_follows() {
+    let r = spawn(
+        Box::new(TestCatalog),
+        Pacing::RealTime { speed: 1.0 },
+        Duration::from_millis(100),
+    );
+    r.handle
+        .start_blocking("hang", SessionOptions::default())
+        .unwrap();
+    assert!(wait_for(&r.handle, secs(5), |s| s.state == ChairState::Running));
+    assert!(wait_for(&r.handle, secs(5), |s| s.outputs.heater_power
+        [HeaterId::SolePad]
+        .0
+        > 0.0));
+    // While the program blocks the loop thread, the watchdog thread acts.
+    let until = Instant::now() + secs(3);
+    while !r.sim.kill_switch_tripped() && Instant::now() < until {
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    assert!(
+        r.sim.kill_switch_tripped(),
+        "the watchdog did not cut power"
+    );
+    assert_eq!(r.sim.truth().heater_power[HeaterId::SolePad], Percent(0.0));
+    // When the loop resumes it latches the fault.
+    assert!(wait_for(&r.handle, secs(5), |s| s.state == ChairState::Fault));
+    let status = r.handle.status();
+    assert_eq!(
+        status.faults.iter().map(|f| f.code()).collect::<Vec<_>>(),
+        vec!["fault.loop_overrun"]
+    );
+    assert!(status.outputs.is_safe());
+    r.control.shutdown();
+    let codes: Vec<_> = r.records.try_iter().map(|e| e.event.kind.code()).collect();
+    assert_eq!(
+        codes.iter().filter(|c| **c == "fault.loop_overrun").count(),
+        1,
+        "{codes:?}"
+    );
+    assert!(codes.contains(&"session.aborted"), "{codes:?}");
+}
+
+#[test]
+fn an_emergency_stop_through_the_handle_is_on_the_hardware_when_the_call_returns() {
+    let r = spawn(
+        Box::new(TestCatalog),
+        Pacing::RealTime { speed: 1.0 },
+        secs(2),
+    );
+    r.handle
+        .start_blocking("busy", SessionOptions::default())
+        .unwrap();
+    assert!(wait_for(&r.handle, secs(5), |s| s.outputs.heater_power
+        [HeaterId::SolePad]
+        .0
+        > 0.0));
+    r.handle
+        .command_blocking(Command::EmergencyStop(StopSource::Remote))
+        .unwrap();
+    let truth = r.sim.truth();
+    assert!(r.sim.kill_switch_tripped());
+    assert_eq!(truth.heater_power[HeaterId::SolePad], Percent(0.0));
+    assert_eq!(r.handle.status().state, ChairState::Estop);
+    r.control.shutdown();
+}
+
+#[test]
+fn refusals_come_back_through_the_handle() {
+    let r = spawn(
+        Box::new(BuiltinCatalog::default()),
+        Pacing::Unpaced,
+        secs(2),
+    );
+    match r
+        .handle
+        .start_blocking("classic", SessionOptions::default())
+    {
+        Err(HandleError::Refused(Refusal::Catalog(CatalogError::Unknown {
+            available, ..
+        }))) => {
+            assert_eq!(available, "demo")
+        }
+        other => panic!("{other:?}"),
+    }
+    match r.handle.command_blocking(Command::Pause) {
+        Err(HandleError::Refused(Refusal::NotRunning)) => {}
+        other => panic!("{other:?}"),
+    }
+    r.control.shutdown();
+}
+
+#[test]
+fn shutting_down_mid_session_records_the_session_as_stopped() {
+    let r = spawn(
+        Box::new(BuiltinCatalog::default()),
+        Pacing::RealTime { speed: 1.0 },
+        secs(2),
+    );
+    let id = r
+        .handle
+        .start_blocking("demo", SessionOptions::default())
+        .unwrap();
+    assert!(wait_for(&r.handle, secs(5), |s| s.state == ChairState::Running));
+    r.control.shutdown();
+    assert!(r.sim.kill_switch_tripped());
+    let ended: Vec<_> = r
+        .records
+        .try_iter()
+        .filter(|e| e.event.session == Some(id) && e.event.kind.code() == "session.stopped")
+        .collect();
+    assert_eq!(ended.len(), 1);
+    assert!(ended[0].event.kind.message().contains("shut down"));
+}
+
+#[test]
+fn an_unpaced_demo_runs_to_completion_with_unique_event_ids() {
+    let r = spawn(
+        Box::new(BuiltinCatalog::default()),
+        Pacing::Unpaced,
+        secs(2),
+    );
+    let id = r
+        .handle
+        .start_blocking("demo", SessionOptions::default())
+        .unwrap();
+    assert!(wait_for(&r.handle, secs(30), |s| s.last_session
+        == Some((id, tarsal_core::Outcome::Completed))));
+    r.control.shutdown();
+    let records: Vec<_> = r.records.try_iter().collect();
+    let mut uids: Vec<_> = records.iter().map(|e| e.uid.clone()).collect();
+    uids.sort();
+    uids.dedup();
+    assert_eq!(uids.len(), records.len());
+    assert!(
+        records
+            .iter()
+            .all(|e| !e.event.kind.code().starts_with("clamp.")),
+        "the demo stays inside the limits"
+    );
+}
