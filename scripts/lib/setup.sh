@@ -1,0 +1,36 @@
+# Shared set-up for scripts/test.sh and scripts/demo.sh: installs what a
+# fresh Debian machine lacks. Sourced, not run.
+
+log() { printf '\n\033[1m== %s\033[0m\n' "$*" >&2; }
+
+# Installs the Debian packages among "$@" that are not installed yet.
+need_packages() {
+    local missing=() p
+    for p in "$@"; do
+        dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+    done
+    ((${#missing[@]})) || return 0
+    log "installing Debian packages: ${missing[*]}"
+    local sudo=()
+    [ "$(id -u)" -eq 0 ] || sudo=(sudo)
+    "${sudo[@]}" apt-get update -q
+    DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -q --no-install-recommends "${missing[@]}"
+}
+
+# A Rust toolchain: rustup's when present, else Debian's rustc-web (1.96).
+ensure_rust() {
+    if command -v cargo >/dev/null 2>&1 && cargo --version >/dev/null 2>&1; then
+        return 0
+    fi
+    need_packages rustc-web cargo-web
+    command -v cargo >/dev/null 2>&1 || { echo "no cargo after installing cargo-web" >&2; exit 1; }
+}
+
+# System packages every build and test needs.
+ensure_base() {
+    need_packages ca-certificates gcc libc6-dev procps
+    ensure_rust
+    if ! cargo fmt --version >/dev/null 2>&1 || ! cargo clippy --version >/dev/null 2>&1; then
+        rustup component add rustfmt clippy
+    fi
+}

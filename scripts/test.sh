@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Runs every Tarsal test on this machine, installing what is missing first.
+# The same command runs in CI (.ci/run) on a clean clone.
+#
+#   scripts/test.sh            format, lint, build, all tests, benchmark smoke run
+#
+# Everything builds once, in release mode (tests and benchmarks share it).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/lib/setup.sh
+
+export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
+started=$SECONDS
+
+ensure_base
+
+log "format"
+cargo fmt --all --check
+
+log "lint"
+cargo clippy --workspace --all-targets --release -- -D warnings
+
+log "build"
+cargo build --workspace --release --all-targets
+
+log "tests"
+cargo test --workspace --release
+
+log "benchmark smoke run (numbers for docs/PERFORMANCE.md come from full runs)"
+cargo bench -p tarsal-runtime --bench engine -- --quick
+
+log "all tests passed in $((SECONDS - started)) s"
