@@ -13,7 +13,7 @@ use crate::model::{
     ActuatorId, CalfCell, CalfCommand, FootRollerCommand, FootSensors, HeaterId, Heaters,
     NodeMotion, Outputs, Request, SensorId, SensorReadings, Side, Sided,
 };
-use crate::profile::{BathSpec, ChairProfile, FootRollerSpec};
+use crate::profile::{BathSpec, CalfUnitSpec, ChairProfile, FootRollerSpec};
 use crate::units::{Celsius, Intensity, Litres, Percent};
 use std::sync::Arc;
 use std::time::Duration;
@@ -363,91 +363,35 @@ impl Supervisor {
         for side in Side::ALL {
             let s = side.index() as u32;
             let asked = d.request.feet[side];
-            out.feet[side] = match &profile.foot_rollers {
-                _ if asked.is_off() => FootRollerCommand::OFF,
-                None => {
-                    self.flag(bits::NOT_FITTED_FOOT + s, events, || {
-                        EventKind::Interlock(Interlock::NotFitted {
-                            actuator: ActuatorId::FootRoller(side),
-                        })
-                    });
-                    FootRollerCommand::OFF
-                }
-                Some(_) if !sensors.feet_present => {
-                    self.flag(bits::NO_FEET, events, || {
-                        EventKind::Interlock(Interlock::NoFeet)
-                    });
-                    FootRollerCommand::OFF
-                }
-                Some(spec) => {
-                    let prev = self.outputs.feet[side].pressure;
-                    self.foot(side, spec, asked, prev, d.intensity, secs, events)
-                }
-            };
+            let fitted = profile.foot_rollers.as_ref();
+            let actuator = ActuatorId::FootRoller(side);
+            if self.may_move(
+                asked.is_off(),
+                fitted.is_some(),
+                actuator,
+                bits::NOT_FITTED_FOOT + s,
+                sensors,
+                events,
+            ) && let Some(spec) = fitted
+            {
+                let prev = self.outputs.feet[side].pressure;
+                out.feet[side] = self.foot(side, spec, asked, prev, d.intensity, secs, events);
+            }
 
             let asked = d.request.calves[side];
-            out.calves[side] = match &profile.calf_units {
-                _ if asked.is_off() => CalfCommand::OFF,
-                None => {
-                    self.flag(bits::NOT_FITTED_CALF + s, events, || {
-                        EventKind::Interlock(Interlock::NotFitted {
-                            actuator: ActuatorId::CalfUnit(side),
-                        })
-                    });
-                    CalfCommand::OFF
-                }
-                Some(_) if !sensors.feet_present => {
-                    self.flag(bits::NO_FEET, events, || {
-                        EventKind::Interlock(Interlock::NoFeet)
-                    });
-                    CalfCommand::OFF
-                }
-                Some(spec) => {
-                    let mut cmd = asked;
-                    let ceiling = spec.pressure_ceiling(d.intensity);
-                    for cell in CalfCell::ALL {
-                        let c = cell.index() as u32;
-                        let site = PressureSite::CalfCell(side, cell);
-                        let requested = cmd.cells[cell];
-                        let mut p = requested;
-                        if p.0 > ceiling.0 + SLACK {
-                            self.flag(bits::CELL_PRESSURE + s * 3 + c, events, || {
-                                EventKind::Clamp(Clamp::Pressure {
-                                    site,
-                                    requested,
-                                    limit: ceiling,
-                                    intensity: d.intensity,
-                                })
-                            });
-                            p = ceiling;
-                        }
-                        let allowed = self.outputs.calves[side].cells[cell].0
-                            + spec.pressure_ramp_max.0 * secs;
-                        if p.0 > allowed + SLACK {
-                            self.flag(bits::CELL_RAMP + s * 3 + c, events, || {
-                                EventKind::Clamp(Clamp::PressureRamp {
-                                    site,
-                                    limit: spec.pressure_ramp_max,
-                                })
-                            });
-                            p = Percent(allowed);
-                        }
-                        cmd.cells[cell] = p;
-                    }
-                    if cmd.kneading_speed.0 > spec.kneading_speed_max.0 + SLACK {
-                        let requested = cmd.kneading_speed;
-                        self.flag(bits::KNEADING + s, events, || {
-                            EventKind::Clamp(Clamp::KneadingSpeed {
-                                side,
-                                requested,
-                                limit: spec.kneading_speed_max,
-                            })
-                        });
-                        cmd.kneading_speed = spec.kneading_speed_max;
-                    }
-                    cmd
-                }
-            };
+            let fitted = profile.calf_units.as_ref();
+            let actuator = ActuatorId::CalfUnit(side);
+            if self.may_move(
+                asked.is_off(),
+                fitted.is_some(),
+                actuator,
+                bits::NOT_FITTED_CALF + s,
+                sensors,
+                events,
+            ) && let Some(spec) = fitted
+            {
+                out.calves[side] = self.calf(side, spec, asked, d.intensity, secs, events);
+            }
         }
 
         for h in HeaterId::ALL {
@@ -517,6 +461,89 @@ impl Supervisor {
         }
 
         self.outputs = out;
+    }
+
+    /// Whether a roller or calf request may reach the hardware at all: it asks
+    /// for something, the part is fitted, and feet are on the footrest.
+    fn may_move(
+        &mut self,
+        asked_off: bool,
+        fitted: bool,
+        actuator: ActuatorId,
+        not_fitted_bit: u32,
+        sensors: &SensorReadings,
+        events: &mut Vec<EventKind>,
+    ) -> bool {
+        if asked_off {
+            return false;
+        }
+        if !fitted {
+            self.flag(not_fitted_bit, events, || {
+                EventKind::Interlock(Interlock::NotFitted { actuator })
+            });
+            return false;
+        }
+        if !sensors.feet_present {
+            self.flag(bits::NO_FEET, events, || {
+                EventKind::Interlock(Interlock::NoFeet)
+            });
+            return false;
+        }
+        true
+    }
+
+    fn calf(
+        &mut self,
+        side: Side,
+        spec: &CalfUnitSpec,
+        asked: CalfCommand,
+        intensity: Intensity,
+        secs: f64,
+        events: &mut Vec<EventKind>,
+    ) -> CalfCommand {
+        let s = side.index() as u32;
+        let mut cmd = asked;
+        let ceiling = spec.pressure_ceiling(intensity);
+        for cell in CalfCell::ALL {
+            let c = cell.index() as u32;
+            let site = PressureSite::CalfCell(side, cell);
+            let requested = cmd.cells[cell];
+            let mut p = requested;
+            if p.0 > ceiling.0 + SLACK {
+                self.flag(bits::CELL_PRESSURE + s * 3 + c, events, || {
+                    EventKind::Clamp(Clamp::Pressure {
+                        site,
+                        requested,
+                        limit: ceiling,
+                        intensity,
+                    })
+                });
+                p = ceiling;
+            }
+            let allowed = self.outputs.calves[side].cells[cell].0 + spec.pressure_ramp_max.0 * secs;
+            if p.0 > allowed + SLACK {
+                self.flag(bits::CELL_RAMP + s * 3 + c, events, || {
+                    EventKind::Clamp(Clamp::PressureRamp {
+                        site,
+                        limit: spec.pressure_ramp_max,
+                    })
+                });
+                p = Percent(allowed);
+            }
+            cmd.cells[cell] = p;
+        }
+        if cmd.kneading_speed.0 > spec.kneading_speed_max.0 + SLACK {
+            let requested = cmd.kneading_speed;
+            self.flag(bits::KNEADING + s, events, || {
+                EventKind::Clamp(Clamp::KneadingSpeed {
+                    side,
+                    requested,
+                    limit: spec.kneading_speed_max,
+                })
+            });
+            cmd.kneading_speed = spec.kneading_speed_max;
+        }
+        cmd
     }
 
     #[allow(clippy::too_many_arguments)]

@@ -61,6 +61,18 @@ enum LoopRequest {
     Shutdown,
 }
 
+fn start_request(
+    program: &str,
+    options: SessionOptions,
+    reply: oneshot::Sender<Result<SessionId, Refusal>>,
+) -> LoopRequest {
+    LoopRequest::Start {
+        program: program.to_owned(),
+        options,
+        reply,
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum HandleError {
     #[error(transparent)]
@@ -84,24 +96,17 @@ impl ChairHandle {
         program: &str,
         options: SessionOptions,
     ) -> Result<SessionId, HandleError> {
-        let (reply, rx) = oneshot::channel();
-        self.send(LoopRequest::Start {
-            program: program.to_owned(),
-            options,
-            reply,
-        })?;
+        let rx = self.ask(|reply| start_request(program, options, reply))?;
         Ok(rx.await.map_err(|_| HandleError::LoopGone)??)
     }
 
     pub async fn command(&self, command: Command) -> Result<(), HandleError> {
-        let (reply, rx) = oneshot::channel();
-        self.send(LoopRequest::Command { command, reply })?;
+        let rx = self.ask(|reply| LoopRequest::Command { command, reply })?;
         Ok(rx.await.map_err(|_| HandleError::LoopGone)??)
     }
 
     pub async fn programs(&self) -> Result<Vec<Arc<ProgramInfo>>, HandleError> {
-        let (reply, rx) = oneshot::channel();
-        self.send(LoopRequest::Programs { reply })?;
+        let rx = self.ask(|reply| LoopRequest::Programs { reply })?;
         rx.await.map_err(|_| HandleError::LoopGone)
     }
 
@@ -111,25 +116,25 @@ impl ChairHandle {
         program: &str,
         options: SessionOptions,
     ) -> Result<SessionId, HandleError> {
-        let (reply, rx) = oneshot::channel();
-        self.send(LoopRequest::Start {
-            program: program.to_owned(),
-            options,
-            reply,
-        })?;
+        let rx = self.ask(|reply| start_request(program, options, reply))?;
         Ok(rx.blocking_recv().map_err(|_| HandleError::LoopGone)??)
     }
 
     pub fn command_blocking(&self, command: Command) -> Result<(), HandleError> {
-        let (reply, rx) = oneshot::channel();
-        self.send(LoopRequest::Command { command, reply })?;
+        let rx = self.ask(|reply| LoopRequest::Command { command, reply })?;
         Ok(rx.blocking_recv().map_err(|_| HandleError::LoopGone)??)
     }
 
-    fn send(&self, request: LoopRequest) -> Result<(), HandleError> {
+    /// Sends the request `make` builds around a fresh reply channel.
+    fn ask<T>(
+        &self,
+        make: impl FnOnce(oneshot::Sender<T>) -> LoopRequest,
+    ) -> Result<oneshot::Receiver<T>, HandleError> {
+        let (reply, rx) = oneshot::channel();
         self.requests
-            .send(request)
-            .map_err(|_| HandleError::LoopGone)
+            .send(make(reply))
+            .map_err(|_| HandleError::LoopGone)?;
+        Ok(rx)
     }
 
     /// The latest status.

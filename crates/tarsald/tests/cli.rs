@@ -2,7 +2,7 @@
 //! crash recovery, log formats.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 use tarsal_core::profile::STANDARD_PROFILE_TOML;
 use tarsal_core::session::{Outcome, SessionId};
@@ -25,6 +25,26 @@ fn tarsald(args: &[&str]) -> Output {
         .stdin(Stdio::null())
         .output()
         .expect("tarsald runs")
+}
+
+/// Starts `tarsald` in the background with its output captured.
+fn spawn_tarsald(args: &[&str]) -> Child {
+    Command::new(TARSALD)
+        .args(args)
+        .env_remove("RUST_LOG")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("tarsald starts")
+}
+
+fn terminate(child: &Child) {
+    let status = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .expect("kill runs");
+    assert!(status.success());
 }
 
 fn text(out: &[u8]) -> String {
@@ -206,19 +226,9 @@ fn wait_for_session(db: &Path, id: SessionId, open: bool) {
 fn sigterm_ends_the_session_gracefully_and_records_it() {
     let dir = scratch("sigterm");
     let db = dir.join("tarsal.db");
-    let child = Command::new(TARSALD)
-        .args(["--sim", "--program", "demo", "--db", db.to_str().unwrap()])
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let child = spawn_tarsald(&["--sim", "--program", "demo", "--db", db.to_str().unwrap()]);
     wait_for_session(&db, SessionId(1), true);
-    let status = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(status.success());
+    terminate(&child);
     let out = child.wait_with_output().unwrap();
     assert_eq!(out.status.code(), Some(4), "{}", text(&out.stderr));
     assert!(
@@ -239,13 +249,7 @@ fn sigterm_ends_the_session_gracefully_and_records_it() {
 fn the_service_runs_until_sigterm_and_exits_cleanly() {
     let dir = scratch("service");
     let db = dir.join("tarsal.db");
-    let mut child = Command::new(TARSALD)
-        .args(["--sim", "--db", db.to_str().unwrap()])
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut child = spawn_tarsald(&["--sim", "--db", db.to_str().unwrap()]);
     let until = Instant::now() + Duration::from_secs(20);
     while !db.exists() && Instant::now() < until {
         std::thread::sleep(Duration::from_millis(20));
@@ -255,10 +259,7 @@ fn the_service_runs_until_sigterm_and_exits_cleanly() {
         child.try_wait().unwrap().is_none(),
         "the service exited on its own"
     );
-    Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .unwrap();
+    terminate(&child);
     let out = child.wait_with_output().unwrap();
     assert!(out.status.success(), "{}", text(&out.stderr));
 }
@@ -267,13 +268,7 @@ fn the_service_runs_until_sigterm_and_exits_cleanly() {
 fn a_session_cut_short_by_kill_9_is_marked_interrupted_at_the_next_start() {
     let dir = scratch("kill9");
     let db = dir.join("tarsal.db");
-    let mut child = Command::new(TARSALD)
-        .args(["--sim", "--program", "demo", "--db", db.to_str().unwrap()])
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut child = spawn_tarsald(&["--sim", "--program", "demo", "--db", db.to_str().unwrap()]);
     wait_for_session(&db, SessionId(1), true);
     child.kill().unwrap();
     child.wait().unwrap();
