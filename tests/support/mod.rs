@@ -270,6 +270,7 @@ pub fn scripted_info() -> ProgramInfo {
             calf_heat: true,
             bath: true,
         },
+        translations: vec![],
     }
 }
 

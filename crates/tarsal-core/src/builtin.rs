@@ -101,6 +101,7 @@ impl Demo {
                 calf_heat: false,
                 bath: false,
             },
+            translations: vec![],
         }
     }
 
@@ -245,6 +246,7 @@ mod tests {
                     bath: false,
                     sensors: &sensors,
                     limits: &limits,
+                    applied: &Request::OFF,
                     staff_confirmations: 0,
                 })
                 .unwrap();

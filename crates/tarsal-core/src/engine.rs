@@ -72,6 +72,7 @@ impl Refusal {
             Self::EstopLatched => "EmergencyStopLatched",
             Self::InvalidOption(_) => "InvalidOption",
             Self::Catalog(CatalogError::Unknown { .. }) => "UnknownProgram",
+            Self::Catalog(CatalogError::Declined { .. }) => "ProgramDeclined",
             Self::Catalog(CatalogError::Failed { .. }) => "ProgramFailed",
             Self::NotFitted { .. } => "NotFitted",
             Self::NotRunning => "NotRunning",
@@ -563,6 +564,17 @@ impl Engine {
             session.elapsed += dt;
         }
         session.called = true;
+        let outputs = self.supervisor.outputs();
+        let applied = Request {
+            feet: outputs.feet,
+            calves: outputs.calves,
+            setpoints: *self.supervisor.setpoints(),
+            bath: crate::model::BathRequest {
+                fill: outputs.fill_valve_open,
+                drain: outputs.drain_pump_on,
+                jets: outputs.jet_pump,
+            },
+        };
         let input = ProgramInput {
             elapsed: session.elapsed,
             dt,
@@ -571,6 +583,7 @@ impl Engine {
             bath: session.options.bath,
             sensors,
             limits: &session.limits,
+            applied: &applied,
             staff_confirmations: session.staff_confirmations,
         };
         let answer = session

@@ -27,6 +27,30 @@ pub struct ProgramInfo {
     pub contraindications: Vec<String>,
     /// The chair parts it drives.
     pub uses: Equipment,
+    /// The program's words in other languages.
+    pub translations: Vec<ProgramTranslation>,
+}
+
+/// A program's texts in another language. Steps and contraindications are in
+/// the same order as the program's own; option texts are by key.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ProgramTranslation {
+    /// BCP 47 tag such as `vi`.
+    pub language: String,
+    pub name: String,
+    pub description: String,
+    pub steps: Vec<StepInfo>,
+    pub contraindications: Vec<String>,
+    pub options: Vec<OptionText>,
+}
+
+/// An option's texts in another language.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct OptionText {
+    pub key: String,
+    pub label: String,
+    pub description: String,
+    pub choice_labels: Vec<String>,
 }
 
 impl ProgramInfo {
@@ -224,6 +248,9 @@ pub struct ProgramInput<'a> {
     pub bath: bool,
     pub sensors: &'a SensorReadings,
     pub limits: &'a ChairLimits,
+    /// What the chair is actually doing (the last outputs, with the setpoints
+    /// in force), so a program ramps from reality after a pause or interlock.
+    pub applied: &'a Request,
     /// How many staff steps have been confirmed so far this session.
     pub staff_confirmations: u32,
 }
@@ -306,6 +333,9 @@ pub trait ProgramCatalog: Send {
 pub enum CatalogError {
     #[error("there is no program `{id}`; available: {available}")]
     Unknown { id: String, available: String },
+    /// The program itself refused to start with these options.
+    #[error("program `{id}` declined to start: {reason}")]
+    Declined { id: String, reason: String },
     #[error("program `{id}` could not be started: {reason}")]
     Failed { id: String, reason: String },
 }
@@ -354,6 +384,7 @@ mod tests {
             ],
             contraindications: vec![],
             uses: Equipment::default(),
+            translations: vec![],
         }
     }
 

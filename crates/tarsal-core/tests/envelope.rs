@@ -64,6 +64,7 @@ fn info() -> ProgramInfo {
             calf_heat: true,
             bath: true,
         },
+        translations: vec![],
     }
 }
 

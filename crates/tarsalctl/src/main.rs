@@ -1,8 +1,12 @@
 //! `tarsalctl`: the command-line tool for technicians and integrators.
 //!
-//! This first version works offline on the chair: it checks chair profiles and
-//! reads the session and event history from the service's database. Live
+//! Works offline on the chair and on a developer's machine: checks chair
+//! profiles, builds, inspects, checks and simulates massage program plugins,
+//! and reads the session and event history from the service's database. Live
 //! control over D-Bus comes with the D-Bus API.
+
+mod history;
+mod program;
 
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
@@ -11,8 +15,6 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use tarsal_core::ChairProfile;
 use tarsal_core::model::HeaterId;
-use tarsal_core::session::SessionId;
-use tarsal_store::{EventQuery, Store};
 
 const DEFAULT_DATABASE: &str = "/var/lib/tarsal/tarsal.db";
 
@@ -36,6 +38,11 @@ enum Cmd {
     Profile {
         #[command(subcommand)]
         command: ProfileCmd,
+    },
+    /// Massage program plugins: build, inspect, check, simulate
+    Program {
+        #[command(subcommand)]
+        command: ProgramCmd,
     },
     /// Recent sessions, newest first
     Sessions {
@@ -67,6 +74,57 @@ enum ProfileCmd {
     Check { file: PathBuf },
 }
 
+#[derive(Subcommand)]
+enum ProgramCmd {
+    /// Build plugin crates into WebAssembly components
+    Build {
+        /// Plugin crate directories [default: the current directory]
+        dirs: Vec<PathBuf>,
+        /// Where to write the components [default: <target>/plugins]
+        #[arg(long, value_name = "DIR")]
+        out: Option<PathBuf>,
+        /// Toolchain route [default: rustup's wasm32 target if installed, else Debian's]
+        #[arg(long, value_enum)]
+        toolchain: Option<program::build::Toolchain>,
+        /// Do not load the results to check them (for deliberately broken test plugins)
+        #[arg(long)]
+        no_verify: bool,
+    },
+    /// Show what a plugin says about itself; exit status 2 when it does not load
+    Info { file: PathBuf },
+    /// Run every intensity and option on the simulated chair; exit status 2 on
+    /// any clamp, refusal, fault, or a session that does not complete
+    Check {
+        file: PathBuf,
+        /// Chair profile to simulate [default: the built-in standard chair]
+        #[arg(long, value_name = "PATH")]
+        profile: Option<PathBuf>,
+        /// Every combination of option values, not each value once
+        #[arg(long)]
+        exhaustive: bool,
+    },
+    /// Run one simulated session and report what happened
+    Run {
+        file: PathBuf,
+        /// A program option (repeatable)
+        #[arg(long = "option", value_name = "KEY=VALUE")]
+        options: Vec<String>,
+        /// Intensity 1–5
+        #[arg(long, value_parser = clap::value_parser!(u8).range(1..=5))]
+        intensity: Option<u8>,
+        #[arg(long)]
+        no_heat: bool,
+        #[arg(long)]
+        no_bath: bool,
+        /// Write a timeline picture of every actuator (SVG)
+        #[arg(long, value_name = "FILE.svg")]
+        plot: Option<PathBuf>,
+        /// Chair profile to simulate [default: the built-in standard chair]
+        #[arg(long, value_name = "PATH")]
+        profile: Option<PathBuf>,
+    },
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match run(&cli) {
@@ -83,30 +141,44 @@ fn run(cli: &Cli) -> Result<ExitCode> {
         Cmd::Profile {
             command: ProfileCmd::Check { file },
         } => profile_check(file, cli.json),
-        Cmd::Sessions { db, limit } => {
-            let store = open(db)?;
-            let rows = store.sessions(*limit)?;
-            if cli.json {
-                print_json(&rows)?;
-            } else if rows.is_empty() {
-                println!("no sessions recorded");
-            } else {
-                println!(
-                    "{:>5}  {:<24}  {:<20}  {:<14}  detail",
-                    "id", "started", "program", "outcome"
-                );
-                for r in rows {
-                    let outcome = r.outcome.map_or("running", |o| o.code());
-                    println!(
-                        "{:>5}  {:<24}  {:<20}  {:<14}  {}",
-                        r.id.0,
-                        r.started_at.to_string(),
-                        r.program,
-                        outcome,
-                        r.detail
-                    );
-                }
+        Cmd::Program { command } => match command {
+            ProgramCmd::Build {
+                dirs,
+                out,
+                toolchain,
+                no_verify,
+            } => {
+                let dirs = if dirs.is_empty() {
+                    vec![PathBuf::from(".")]
+                } else {
+                    dirs.clone()
+                };
+                program::build(&dirs, out.as_deref(), *toolchain, !no_verify)
             }
+            ProgramCmd::Info { file } => program::info(file, cli.json),
+            ProgramCmd::Check {
+                file,
+                profile,
+                exhaustive,
+            } => program::check(file, profile.as_deref(), *exhaustive, cli.json),
+            ProgramCmd::Run {
+                file,
+                options,
+                intensity,
+                no_heat,
+                no_bath,
+                plot,
+                profile,
+            } => program::run(program::RunArgs {
+                file,
+                options: program::session_options(options, *intensity, *no_heat, *no_bath)?,
+                plot: plot.as_ref(),
+                profile: profile.as_deref(),
+                json: cli.json,
+            }),
+        },
+        Cmd::Sessions { db, limit } => {
+            history::sessions(db, *limit, cli.json)?;
             Ok(ExitCode::SUCCESS)
         }
         Cmd::Events {
@@ -115,41 +187,10 @@ fn run(cli: &Cli) -> Result<ExitCode> {
             code,
             limit,
         } => {
-            let store = open(db)?;
-            let rows = store.events(&EventQuery {
-                session: session.map(SessionId),
-                code_prefix: code.clone(),
-                limit: Some(*limit),
-            })?;
-            if cli.json {
-                print_json(&rows)?;
-            } else if rows.is_empty() {
-                println!("no events recorded");
-            } else {
-                for e in rows {
-                    let session = e.session.map_or("-".into(), |s| s.to_string());
-                    println!(
-                        "{}  {:<8}  session {:<4}  {:<28}  {}",
-                        e.at, e.severity, session, e.code, e.message
-                    );
-                    if !e.advice.is_empty() {
-                        println!("{:>44}what to do: {}", "", e.advice);
-                    }
-                }
-            }
+            history::events(db, *session, code.clone(), *limit, cli.json)?;
             Ok(ExitCode::SUCCESS)
         }
     }
-}
-
-fn open(db: &std::path::Path) -> Result<Store> {
-    if !db.exists() {
-        anyhow::bail!(
-            "{}: no database here (is tarsald using another --db?)",
-            db.display()
-        );
-    }
-    Store::open_read_only(db).with_context(|| format!("opening {}", db.display()))
 }
 
 fn print_json<T: Serialize>(value: &T) -> Result<()> {
