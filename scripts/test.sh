@@ -2,7 +2,7 @@
 # Runs every Tarsal test on this machine, installing what is missing first.
 # The same command runs in CI (.ci/run) on a clean clone.
 #
-#   scripts/test.sh            format, lint, build, all tests, benchmark smoke run
+#   scripts/test.sh            format, lint, build (service and plugins), all tests, benchmark smoke run
 #
 # Everything builds once, in release mode (tests and benchmarks share it).
 set -euo pipefail
@@ -22,6 +22,7 @@ cargo clippy --workspace --all-targets --release -- -D warnings
 
 log "build"
 cargo build --workspace --release --all-targets
+scripts/build-plugins.sh
 
 log "tests"
 cargo test --workspace --release

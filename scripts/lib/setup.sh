@@ -34,3 +34,14 @@ ensure_base() {
         rustup component add rustfmt clippy
     fi
 }
+
+# A Rust toolchain that can build wasm32-unknown-unknown plugins: rustup's
+# target when installed, else Debian's rustc-web with the std sources.
+ensure_wasm_toolchain() {
+    local libdir
+    libdir=$(rustc --print target-libdir --target wasm32-unknown-unknown 2>/dev/null || true)
+    if [ -n "$libdir" ] && [ -d "$libdir" ]; then
+        return 0
+    fi
+    need_packages rustc-web cargo-web rust-web-src lld-22
+}

@@ -66,6 +66,24 @@ impl Rig {
         rig
     }
 
+    /// A rig whose programs come from `catalog` (plugins, for instance).
+    pub fn with_catalog(catalog: Box<dyn tarsal_core::program::ProgramCatalog>) -> Self {
+        let mut rig = Self::new();
+        rig.chair.set_catalog(catalog);
+        rig
+    }
+
+    /// Starts catalog program `id` with default options and ticks until it runs.
+    pub fn start(&mut self, id: &str) -> SessionId {
+        let session = self
+            .chair
+            .start(id, SessionOptions::default())
+            .unwrap_or_else(|e| panic!("{id} does not start: {e}"));
+        self.flush();
+        self.tick();
+        session
+    }
+
     /// A full, warm bath (15 L at 36 °C) — the state most bath tests start from.
     pub fn with_full_bath() -> Self {
         let mut rig = Self::new();
@@ -332,4 +350,39 @@ pub fn secs(s: u64) -> Duration {
 pub fn injected(rig: &Rig, fault: InjectedFault) -> InjectedFault {
     rig.inject(fault);
     fault
+}
+
+/// Where the build put a binary of this workspace (`tarsald`, `tarsalctl`).
+pub fn binary(name: &str) -> std::path::PathBuf {
+    let exe = std::env::current_exe().expect("test binary path");
+    // target/<profile>/deps/<test> → target/<profile>/<name>
+    let path = exe
+        .parent()
+        .and_then(|deps| deps.parent())
+        .expect("target directory")
+        .join(name);
+    assert!(
+        path.exists(),
+        "{} is not built; run `cargo build -p {name}` (scripts/test.sh does)",
+        path.display()
+    );
+    path
+}
+
+/// Where scripts/build-plugins.sh put the program plugins; `hostile` for the
+/// misbehaving test fixtures.
+pub fn plugins_dir(sub: Option<&str>) -> std::path::PathBuf {
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target"));
+    let mut dir = target.join("plugins");
+    if let Some(sub) = sub {
+        dir = dir.join(sub);
+    }
+    assert!(
+        dir.is_dir(),
+        "{} is missing: build the plugins first with scripts/build-plugins.sh (scripts/test.sh does)",
+        dir.display()
+    );
+    dir
 }

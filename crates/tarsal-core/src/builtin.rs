@@ -41,10 +41,7 @@ impl ProgramCatalog for BuiltinCatalog {
         if id == DEMO_ID {
             Ok((Arc::clone(&self.demo), Box::new(Demo::new(options))))
         } else {
-            Err(CatalogError::Unknown {
-                id: id.to_owned(),
-                available: DEMO_ID.to_owned(),
-            })
+            Err(self.unknown(id))
         }
     }
 }

@@ -144,6 +144,10 @@ struct Session {
     progress: f64,
     remaining: Duration,
     awaiting_staff: bool,
+    /// Since when the program has been waiting for staff, if it is.
+    awaiting_since: Option<Duration>,
+    /// Time spent waiting for staff (does not count toward the session limit).
+    staff_wait: Duration,
     staff_confirmations: u32,
     last_request: Request,
     ending: Option<(Outcome, String)>,
@@ -274,6 +278,8 @@ impl Engine {
             progress: 0.0,
             remaining: info.duration,
             awaiting_staff: false,
+            awaiting_since: None,
+            staff_wait: Duration::ZERO,
             staff_confirmations: 0,
             last_request: Request::OFF,
             ending: None,
@@ -491,17 +497,32 @@ impl Engine {
         let session = self.session.as_mut()?;
         let params = (session.intensity, session.heat, session.options.bath);
 
-        if matches!(
+        let live = matches!(
             self.state,
             ChairState::Preparing | ChairState::Running | ChairState::Paused
-        ) && now.saturating_sub(session.started_at) >= profile.session.max_duration
-        {
+        );
+        let active = now
+            .saturating_sub(session.started_at)
+            .saturating_sub(session.staff_wait);
+        if live && active >= profile.session.max_duration {
             let detail = format!(
                 "it reached the {} limit",
                 human_duration(profile.session.max_duration)
             );
             self.begin_finishing(Outcome::TimeLimit, detail);
-            return self.park(params);
+            return self.park(params, sensors);
+        }
+        if live
+            && let Some(since) = session.awaiting_since
+            && now.saturating_sub(since) >= profile.session.staff_timeout
+        {
+            let detail = format!(
+                "nobody confirmed “{}” within {}",
+                session.info.step_title(session.step as usize),
+                human_duration(profile.session.staff_timeout)
+            );
+            self.begin_finishing(Outcome::Stopped, detail);
+            return self.park(params, sensors);
         }
 
         match self.state {
@@ -530,15 +551,10 @@ impl Engine {
                 Some(params)
             }
             ChairState::Finishing => {
-                let parked = match &profile.foot_rollers {
-                    None => true,
-                    Some(f) => Side::ALL.iter().all(|&s| {
-                        (sensors.feet[s].carriage_position.0 - f.park_position.0).abs() <= 1.0
-                    }),
-                };
-                if parked
-                    || now.saturating_sub(session.state_since) >= profile.session.finish_timeout
-                {
+                let timed_out =
+                    now.saturating_sub(session.state_since) >= profile.session.finish_timeout;
+                if timed_out || !self.needs_parking(sensors) {
+                    let session = self.session.as_mut()?;
                     let (outcome, detail) = session
                         .ending
                         .take()
@@ -546,7 +562,7 @@ impl Engine {
                     self.end_session(outcome, detail);
                     return None;
                 }
-                self.park(params)
+                self.park(params, sensors)
             }
             ChairState::Idle | ChairState::Fault | ChairState::Estop => None,
         }
@@ -601,13 +617,21 @@ impl Engine {
                     .remaining
                     .unwrap_or_else(|| session.info.duration.saturating_sub(session.elapsed));
                 session.awaiting_staff = out.status == ProgramStatus::AwaitingStaff;
+                if session.awaiting_staff {
+                    if session.awaiting_since.is_some() {
+                        session.staff_wait += dt;
+                    }
+                    session.awaiting_since.get_or_insert(self.now);
+                } else {
+                    session.awaiting_since = None;
+                }
                 session.last_request = out.request;
                 self.request = out.request;
                 if out.status == ProgramStatus::Finished {
                     session.progress = 1.0;
                     session.remaining = Duration::ZERO;
                     self.begin_finishing(Outcome::Completed, String::new());
-                    return self.park(params);
+                    return self.park(params, sensors);
                 }
                 Some(params)
             }
@@ -623,9 +647,31 @@ impl Engine {
         }
     }
 
-    /// The finishing request: carriages back to park, everything else off.
-    fn park(&mut self, params: (Intensity, bool, bool)) -> Option<(Intensity, bool, bool)> {
-        if let Some(f) = &self.profile.foot_rollers {
+    /// Whether the carriages should travel back to park: the program used
+    /// them, they are not there yet, and feet are on the footrest (without
+    /// feet no roller may move; the carriages then stay where they are).
+    fn needs_parking(&self, sensors: &SensorReadings) -> bool {
+        let used = self
+            .session
+            .as_ref()
+            .is_some_and(|s| s.info.uses.foot_rollers);
+        match &self.profile.foot_rollers {
+            Some(f) if used && sensors.feet_present => Side::ALL
+                .iter()
+                .any(|&s| (sensors.feet[s].carriage_position.0 - f.park_position.0).abs() > 1.0),
+            _ => false,
+        }
+    }
+
+    /// The finishing request: carriages back to park (when needed), everything else off.
+    fn park(
+        &mut self,
+        params: (Intensity, bool, bool),
+        sensors: &SensorReadings,
+    ) -> Option<(Intensity, bool, bool)> {
+        if self.needs_parking(sensors)
+            && let Some(f) = &self.profile.foot_rollers
+        {
             let cmd = FootRollerCommand {
                 position: f.park_position,
                 travel_speed: PercentPerSecond(f.travel_speed_max.0 / 2.0),
@@ -642,6 +688,7 @@ impl Engine {
             s.ending = Some((outcome, detail));
             s.state_since = now;
             s.awaiting_staff = false;
+            s.awaiting_since = None;
         }
         self.state = ChairState::Finishing;
     }

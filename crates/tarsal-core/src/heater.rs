@@ -41,10 +41,17 @@ impl HeaterControl {
             self.integral = 0.0;
             return Percent::ZERO;
         }
-        // Anti-windup: the integral alone never asks for more than full power.
-        self.integral =
-            (self.integral + spec.integral * error * dt.as_secs_f64()).clamp(0.0, 100.0);
-        Percent((spec.proportional * error + self.integral).clamp(0.0, 100.0))
+        // Anti-windup: integrate only while the output is not saturated in
+        // the direction the error pushes, so a long warm-up at full power
+        // does not store up heat that overshoots the setpoint later.
+        let proportional = spec.proportional * error;
+        let unclamped = proportional + self.integral;
+        let saturated = (unclamped >= 100.0 && error > 0.0) || (unclamped <= 0.0 && error < 0.0);
+        if !saturated {
+            self.integral =
+                (self.integral + spec.integral * error * dt.as_secs_f64()).clamp(0.0, 100.0);
+        }
+        Percent((proportional + self.integral).clamp(0.0, 100.0))
     }
 
     pub fn reset(&mut self) {

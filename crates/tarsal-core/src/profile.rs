@@ -72,6 +72,19 @@ pub struct SessionLimits {
     pub prepare_timeout: Duration,
     #[serde(rename = "finish_timeout_s", deserialize_with = "config_file::seconds")]
     pub finish_timeout: Duration,
+    /// How long a program may wait for staff to confirm one step before the
+    /// session is stopped. Time spent waiting does not count toward
+    /// `max_duration` (the chair is idle then).
+    #[serde(
+        rename = "staff_timeout_min",
+        deserialize_with = "config_file::minutes",
+        default = "default_staff_timeout"
+    )]
+    pub staff_timeout: Duration,
+}
+
+fn default_staff_timeout() -> Duration {
+    Duration::from_secs(15 * 60)
 }
 
 #[derive(Clone, Debug, Deserialize)]
@@ -271,7 +284,7 @@ impl Default for SimulatorSpec {
     fn default() -> Self {
         Self {
             ambient: Celsius(22.0),
-            supply_water: Celsius(32.0),
+            supply_water: Celsius(37.0),
             fill_flow: LitresPerSecond(0.25),
             drain_flow: LitresPerSecond(0.4),
             water_heater_power: Watts(1500.0),
@@ -374,6 +387,12 @@ impl ChairProfile {
             Duration::from_secs(1),
             Duration::from_secs(120),
             "session.finish_timeout_s",
+        );
+        c.duration(
+            s.staff_timeout,
+            Duration::from_secs(60),
+            Duration::from_secs(120 * 60),
+            "session.staff_timeout_min",
         );
         c.duration(
             self.outputs.heater_hold,

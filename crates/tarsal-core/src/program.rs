@@ -327,6 +327,17 @@ pub trait ProgramCatalog: Send {
         id: &str,
         options: &SessionOptions,
     ) -> Result<(Arc<ProgramInfo>, Box<dyn Program>), CatalogError>;
+
+    /// The error for a program id the catalog does not have: what it has
+    /// instead (and, for catalogs that load files, what failed to load).
+    fn unknown(&self, id: &str) -> CatalogError {
+        let mut ids: Vec<String> = self.programs().iter().map(|p| p.id.clone()).collect();
+        ids.sort();
+        CatalogError::Unknown {
+            id: id.to_owned(),
+            available: ids.join(", "),
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]

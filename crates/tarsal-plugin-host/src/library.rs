@@ -409,6 +409,19 @@ impl ProgramCatalog for ProgramSet {
         let program = self.library.start(plugin, options)?;
         Ok((Arc::clone(&plugin.info), Box::new(program)))
     }
+
+    fn unknown(&self, id: &str) -> CatalogError {
+        let mut ids: Vec<String> = self.programs().iter().map(|p| p.id.clone()).collect();
+        ids.sort();
+        let mut available = ids.join(", ");
+        if !self.problems.is_empty() {
+            available.push_str(&format!(" (not loaded: {})", self.problems.join("; ")));
+        }
+        CatalogError::Unknown {
+            id: id.to_owned(),
+            available,
+        }
+    }
 }
 
 #[cfg(test)]

@@ -72,6 +72,11 @@ impl<H: Hardware> Chair<H> {
         self.catalog.programs()
     }
 
+    /// Replaces the program catalog; a running session keeps its instance.
+    pub fn set_catalog(&mut self, catalog: Box<dyn ProgramCatalog>) {
+        self.catalog = catalog;
+    }
+
     /// Advances one tick.
     pub fn step(&mut self) -> &Outputs {
         let now = self.now + self.period;
@@ -122,17 +127,12 @@ impl<H: Hardware> Chair<H> {
 
     /// Starts program `id` from the catalog.
     pub fn start(&mut self, id: &str, options: SessionOptions) -> Result<SessionId, Refusal> {
-        let known = self.catalog.programs();
-        let info = known.iter().find(|p| p.id == id).cloned().ok_or_else(|| {
-            Refusal::Catalog(tarsal_core::program::CatalogError::Unknown {
-                id: id.to_owned(),
-                available: known
-                    .iter()
-                    .map(|p| p.id.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", "),
-            })
-        })?;
+        let info = self
+            .catalog
+            .programs()
+            .into_iter()
+            .find(|p| p.id == id)
+            .ok_or_else(|| Refusal::Catalog(self.catalog.unknown(id)))?;
         self.engine.check_can_start(&info)?;
         let options = info.resolve_options(&options)?;
         let (info, program) = self.catalog.instantiate(id, &options)?;

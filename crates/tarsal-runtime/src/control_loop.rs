@@ -19,7 +19,7 @@ use std::time::{Duration, Instant, SystemTime};
 use tarsal_core::engine::{ChairStatus, Command, Refusal};
 use tarsal_core::event::{EventRecord, Fault, Severity};
 use tarsal_core::hardware::{Hardware, KillSwitch};
-use tarsal_core::program::ProgramInfo;
+use tarsal_core::program::{ProgramCatalog, ProgramInfo};
 use tarsal_core::session::{SessionId, SessionOptions};
 use tarsal_core::wallclock::UnixMillis;
 use tokio::sync::{broadcast, oneshot, watch};
@@ -57,6 +57,10 @@ enum LoopRequest {
     },
     Programs {
         reply: oneshot::Sender<Vec<Arc<ProgramInfo>>>,
+    },
+    InstallCatalog {
+        catalog: Box<dyn ProgramCatalog>,
+        reply: oneshot::Sender<()>,
     },
     Shutdown,
 }
@@ -107,6 +111,16 @@ impl ChairHandle {
 
     pub async fn programs(&self) -> Result<Vec<Arc<ProgramInfo>>, HandleError> {
         let rx = self.ask(|reply| LoopRequest::Programs { reply })?;
+        rx.await.map_err(|_| HandleError::LoopGone)
+    }
+
+    /// Replaces the program catalog (after the programs directory was
+    /// reloaded). Running sessions keep the program instance they have.
+    pub async fn install_catalog(
+        &self,
+        catalog: Box<dyn ProgramCatalog>,
+    ) -> Result<(), HandleError> {
+        let rx = self.ask(|reply| LoopRequest::InstallCatalog { catalog, reply })?;
         rx.await.map_err(|_| HandleError::LoopGone)
     }
 
@@ -379,6 +393,10 @@ impl<H: Hardware> Runner<H> {
             }
             LoopRequest::Programs { reply } => {
                 let _ = reply.send(self.chair.programs());
+            }
+            LoopRequest::InstallCatalog { catalog, reply } => {
+                self.chair.set_catalog(catalog);
+                let _ = reply.send(());
             }
             LoopRequest::Shutdown => return Flow::Stop,
         }

@@ -33,6 +33,8 @@
 // The generated code names this crate by path; this makes the path work here too.
 extern crate self as tarsal_sdk;
 
+#[cfg(feature = "engine")]
+pub mod native;
 pub mod options;
 pub mod testing;
 pub mod timeline;
@@ -106,7 +108,12 @@ pub fn install_panic_hook() {
     static INSTALLED: std::sync::Once = std::sync::Once::new();
     INSTALLED.call_once(|| {
         std::panic::set_hook(Box::new(|info| {
-            log(LogLevel::Error, &format!("panic: {info}"));
+            // One line: "panic at src/lib.rs:15:13: the message".
+            let text = info
+                .to_string()
+                .replace("panicked at ", "")
+                .replace('\n', " ");
+            log(LogLevel::Error, &format!("panic at {text}"));
         }));
     });
 }

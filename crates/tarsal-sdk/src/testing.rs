@@ -195,7 +195,7 @@ fn step_chair(s: &mut Sensors, r: &Request, dt: f64) {
     cells(&mut s.right_calf, &r.right_calf);
     if r.bath.fill {
         s.water_level_l = (s.water_level_l + 0.25 * dt).min(22.0);
-        s.water_c += (32.0 - s.water_c) * (0.25 * dt / s.water_level_l.max(0.25));
+        s.water_c += (37.0 - s.water_c) * (0.25 * dt / s.water_level_l.max(0.25));
     }
     if r.bath.drain {
         s.water_level_l = (s.water_level_l - 0.4 * dt).max(0.0);

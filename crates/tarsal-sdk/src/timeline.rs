@@ -25,6 +25,10 @@ const RAMP_HEADROOM: f64 = 0.9;
 const ARRIVED: f64 = 1.0;
 /// Margin kept from the bath's level limits, in litres.
 const LEVEL_MARGIN: f64 = 0.5;
+/// How long a [`Length::ForWholeHolds`] step may run over its time to finish
+/// a point hold (a ramp to full pressure plus the longest usual hold, with
+/// room to spare); past it the step ends anyway.
+const HOLD_GRACE: Duration = Duration::from_secs(20);
 
 /// A pressure as a share (0–1) of the current intensity's ceiling, optionally
 /// capped at an absolute percentage whatever the intensity.
@@ -106,7 +110,8 @@ pub enum Feet {
         rate: f64,
     },
     /// Point holds: move to a point, press for its hold time, release for
-    /// `pause`, go to the next; round again when done.
+    /// `pause`, go to the next; round again when done. Give the step a
+    /// [`Length::ForWholeHolds`] so its last hold is not cut short.
     Points {
         points: Vec<Point>,
         pressure: Pressure,
@@ -327,6 +332,11 @@ impl Bath {
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Length {
     For(Duration),
+    /// About this long, for steps of [`Feet::Points`]: once the time is up,
+    /// the step ends as soon as no point is being pressed, so the last hold
+    /// is never cut short (it may run over by a ramp and a hold). Without
+    /// point holds in progress it ends on time, like [`Length::For`].
+    ForWholeHolds(Duration),
     /// Until the water reaches `litres` (or `max` passes, or the bath is not allowed).
     UntilLevel {
         litres: f64,
@@ -354,7 +364,7 @@ impl Length {
     /// How long the step is expected to take, for progress and estimates.
     pub fn expected(&self) -> Duration {
         match *self {
-            Self::For(d) => d,
+            Self::For(d) | Self::ForWholeHolds(d) => d,
             Self::UntilLevel { expected, .. }
             | Self::UntilWarm { expected, .. }
             | Self::UntilDrained { expected, .. }
@@ -517,7 +527,11 @@ impl Runner {
             self.sides = [SideState::default(); 2];
             self.filling = false;
         }
-        let Some(step) = self.timeline.steps.get(self.index).cloned() else {
+        // The timeline is set aside while the step computes its request, so
+        // the step is borrowed rather than cloned every tick.
+        let timeline = std::mem::take(&mut self.timeline);
+        let Some(step) = timeline.steps.get(self.index) else {
+            self.timeline = timeline;
             return TickOutput {
                 request: off(),
                 step: self.timeline.steps.len().saturating_sub(1) as u32,
@@ -527,10 +541,10 @@ impl Runner {
             };
         };
         let t = now.saturating_sub(self.step_started);
-        let request = self.request(&step, now, t, input);
+        let request = self.request(step, now, t, input);
 
-        let total = self.timeline.expected_duration();
-        let before: Duration = self.timeline.steps[..self.index]
+        let total = timeline.expected_duration();
+        let before: Duration = timeline.steps[..self.index]
             .iter()
             .map(|s| s.length.expected())
             .sum();
@@ -545,6 +559,7 @@ impl Runner {
         } else {
             Status::Running
         };
+        self.timeline = timeline;
         TickOutput {
             request,
             step: self.index as u32,
@@ -558,6 +573,15 @@ impl Runner {
         let s = &input.sensors;
         match step.length {
             Length::For(d) => t >= d,
+            Length::ForWholeHolds(d) => {
+                // Holds only progress while feet are on the footrest.
+                let pressing = s.feet_present
+                    && self
+                        .sides
+                        .iter()
+                        .any(|side| matches!(side.phase, PointPhase::Press { .. }));
+                t >= d + HOLD_GRACE || (t >= d && !pressing)
+            }
             Length::UntilLevel { litres, max, .. } => {
                 let target = litres.min(input.limits.bath_max_level_l - LEVEL_MARGIN);
                 !input.bath || s.water_level_l >= target || t >= max
@@ -645,7 +669,11 @@ impl Runner {
                 let target = sweep(st, *from, *to, position);
                 c.position_pct = target;
                 c.travel_speed_pct_s = speed * l.travel_speed_max_pct_s;
-                c.pressure_pct = if st.returning && *release_on_return {
+                // One-way strokes press only while really travelling from →
+                // to: not on the way back, and not when a step begins with
+                // the carriage beyond `to` and it first has to come back.
+                let going_forward = !st.returning && (to - position) * (to - from) >= 0.0;
+                c.pressure_pct = if *release_on_return && !going_forward {
                     0.0
                 } else {
                     pressure.resolve(ceiling)
@@ -922,5 +950,128 @@ pub fn off() -> Request {
             drain: false,
             jets_pct: 0.0,
         },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing::{Bench, Trace};
+    use crate::{Equipment, OptionValue, Program, ProgramInfo, SessionOptions};
+
+    const HOLD: Duration = Duration::from_secs(5);
+    const STEP: Duration = Duration::from_secs(14);
+    const SHARE: f64 = 0.5;
+
+    /// One step of two point holds; the `whole` flag picks the step's length.
+    struct TwoPoints(Runner);
+
+    impl Program for TwoPoints {
+        fn describe() -> ProgramInfo {
+            ProgramInfo {
+                id: "two-points".into(),
+                name: "Two points".into(),
+                description: String::new(),
+                version: "0".into(),
+                duration_s: STEP.as_secs() as u32,
+                steps: vec![],
+                options: vec![],
+                contraindications: vec![],
+                uses: Equipment {
+                    foot_rollers: true,
+                    calf_units: false,
+                    sole_heat: false,
+                    calf_heat: false,
+                    bath: false,
+                },
+                translations: vec![],
+            }
+        }
+
+        fn start(options: &SessionOptions) -> Result<Self, String> {
+            use crate::options::OptionsExt;
+            let length = if options.flag("whole") == Some(true) {
+                Length::ForWholeHolds(STEP)
+            } else {
+                Length::For(STEP)
+            };
+            let points = [10.0, 50.0].map(|at| Point { at, hold: HOLD });
+            let step = Step::until("Points", length).feet(Feet::points(
+                &points,
+                Pressure::share(SHARE),
+                Duration::from_secs(1),
+            ));
+            Ok(Self(Runner::new(Timeline::new(vec![step]))))
+        }
+
+        fn tick(&mut self, input: &TickInput) -> Result<TickOutput, String> {
+            Ok(self.0.tick(input))
+        }
+    }
+
+    fn run(bench: &Bench, whole: bool) -> Trace {
+        bench
+            .run::<TwoPoints>(&bench.options(&[("whole", OptionValue::Flag(whole))]))
+            .unwrap()
+    }
+
+    /// How long the left foot was asked for full pressure, run by run.
+    fn holds(trace: &Trace) -> Vec<Duration> {
+        let full = SHARE * trace.samples[0].input.limits.foot_pressure_ceiling_pct;
+        let mut holds = Vec::new();
+        let mut since = None;
+        for s in &trace.samples {
+            let at_full = s.output.request.left_foot.pressure_pct >= 0.98 * full;
+            match (at_full, since) {
+                (true, None) => since = Some(s.elapsed()),
+                (false, Some(start)) => {
+                    holds.push(s.elapsed() - start);
+                    since = None;
+                }
+                _ => {}
+            }
+        }
+        holds
+    }
+
+    #[test]
+    fn a_timed_points_step_cuts_its_last_hold_short() {
+        // What `ForWholeHolds` is for: the same step with `For` ends mid-hold.
+        let trace = run(&Bench::standard(), false);
+        let holds = holds(&trace);
+        assert_eq!(holds.len(), 2, "{holds:?}");
+        assert!(holds[1] < HOLD, "{holds:?}");
+        assert!(trace.duration() <= STEP + Duration::from_millis(100));
+    }
+
+    #[test]
+    fn a_whole_holds_step_finishes_its_last_hold_then_ends() {
+        let trace = run(&Bench::standard(), true);
+        let holds = holds(&trace);
+        assert_eq!(holds.len(), 2, "{holds:?}");
+        for h in &holds {
+            assert!(
+                *h >= HOLD && *h <= HOLD + Duration::from_millis(200),
+                "{holds:?}"
+            );
+        }
+        // It ran over, but only to release the hold: the last request of the
+        // step has no pressure, and it ended well inside the grace time.
+        let d = trace.duration();
+        assert!(d > STEP && d < STEP + HOLD_GRACE, "{d:?}");
+        let last_of_step = trace.in_step(0).last().unwrap();
+        assert_eq!(last_of_step.output.request.left_foot.pressure_pct, 0.0);
+        assert!(trace.limit_violations().is_empty());
+        assert_eq!(Length::ForWholeHolds(STEP).expected(), STEP);
+    }
+
+    #[test]
+    fn a_whole_holds_step_without_feet_ends_on_time() {
+        let mut bench = Bench::standard();
+        bench.sensors.feet_present = false;
+        let trace = run(&bench, true);
+        assert!(holds(&trace).is_empty());
+        let d = trace.duration();
+        assert!(d >= STEP && d <= STEP + Duration::from_millis(100), "{d:?}");
     }
 }

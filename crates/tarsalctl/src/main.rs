@@ -76,6 +76,20 @@ enum ProfileCmd {
 
 #[derive(Subcommand)]
 enum ProgramCmd {
+    /// Create a new program crate from the template
+    New {
+        /// Directory to create
+        dir: PathBuf,
+        /// Program id (lower-case, dashes) [default: the directory name]
+        #[arg(long)]
+        id: Option<String>,
+        /// Program name shown to staff
+        #[arg(long)]
+        name: Option<String>,
+        /// Path to crates/tarsal-sdk [default: found by walking up from here]
+        #[arg(long, value_name = "PATH")]
+        sdk: Option<PathBuf>,
+    },
     /// Build plugin crates into WebAssembly components
     Build {
         /// Plugin crate directories [default: the current directory]
@@ -142,6 +156,17 @@ fn run(cli: &Cli) -> Result<ExitCode> {
             command: ProfileCmd::Check { file },
         } => profile_check(file, cli.json),
         Cmd::Program { command } => match command {
+            ProgramCmd::New { dir, id, name, sdk } => {
+                let id = match id {
+                    Some(id) => id.clone(),
+                    None => dir
+                        .file_name()
+                        .map(|n| n.to_string_lossy().into_owned())
+                        .context("give the program an --id")?,
+                };
+                program::new::create(dir, &id, name.as_deref(), sdk.as_deref())?;
+                Ok(ExitCode::SUCCESS)
+            }
             ProgramCmd::Build {
                 dirs,
                 out,

@@ -8,12 +8,15 @@ use tarsal_core::config_file::{self, Checker, FileError, Located};
 
 pub const DEFAULT_CONFIG_PATH: &str = "/etc/tarsal/tarsald.toml";
 pub const DEFAULT_DATABASE_PATH: &str = "/var/lib/tarsal/tarsal.db";
+pub const DEFAULT_PROGRAMS_DIR: &str = "/usr/lib/tarsal/programs";
+pub const DEFAULT_CACHE_DIR: &str = "/var/cache/tarsal/programs";
 
 #[derive(Clone, Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Config {
     pub service: ServiceSection,
     pub session: SessionSection,
+    pub programs: ProgramsSection,
     pub simulator: SimulatorSection,
 }
 
@@ -40,6 +43,41 @@ pub struct SessionSection {
     /// Tightens the profile's maximum session duration (never loosens it).
     #[serde(rename = "max_duration_min", deserialize_with = "optional_minutes")]
     pub max_duration: Option<Duration>,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ProgramsSection {
+    /// Where the program plugins (`*.wasm` components) are.
+    pub dir: PathBuf,
+    /// Where compiled plugins are kept between starts.
+    pub cache_dir: PathBuf,
+    /// Instruction budget of one tick, in millions.
+    pub tick_budget_million_instructions: u64,
+    /// Memory a plugin instance may use.
+    pub memory_limit_mib: u64,
+}
+
+impl Default for ProgramsSection {
+    fn default() -> Self {
+        let limits = tarsal_plugin_host::Limits::default();
+        Self {
+            dir: PathBuf::from(DEFAULT_PROGRAMS_DIR),
+            cache_dir: PathBuf::from(DEFAULT_CACHE_DIR),
+            tick_budget_million_instructions: limits.tick_fuel / 1_000_000,
+            memory_limit_mib: (limits.memory_bytes >> 20) as u64,
+        }
+    }
+}
+
+impl ProgramsSection {
+    pub fn limits(&self) -> tarsal_plugin_host::Limits {
+        tarsal_plugin_host::Limits {
+            tick_fuel: self.tick_budget_million_instructions * 1_000_000,
+            memory_bytes: (self.memory_limit_mib as usize) << 20,
+            ..tarsal_plugin_host::Limits::default()
+        }
+    }
 }
 
 #[derive(Clone, Debug, Deserialize)]
@@ -127,6 +165,20 @@ impl Config {
                     config.simulator.speed
                 )
             },
+        );
+        c.range(
+            config.programs.tick_budget_million_instructions as f64,
+            1.0,
+            1000.0,
+            "programs.tick_budget_million_instructions",
+            "million",
+        );
+        c.range(
+            config.programs.memory_limit_mib as f64,
+            2.0,
+            512.0,
+            "programs.memory_limit_mib",
+            "MiB",
         );
         if let Some(d) = config.session.max_duration {
             c.duration(

@@ -12,11 +12,11 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 use tarsal_core::Engine;
-use tarsal_core::builtin::BuiltinCatalog;
 use tarsal_core::profile::{ChairProfile, STANDARD_PROFILE_NAME, STANDARD_PROFILE_TOML};
 use tarsal_core::session::{OptionValue, Outcome, SessionOptions};
 use tarsal_core::units::Intensity;
 use tarsal_core::wallclock::UnixMillis;
+use tarsal_plugin_host::{Library, ProgramSet};
 use tarsal_runtime::{Chair, ChairHandle, ControlLoop, LoopConfig, Pacing};
 use tarsal_sim::Simulator;
 use tarsal_store::{Store, StoreWriter};
@@ -53,6 +53,12 @@ struct Args {
     /// SQLite database [default: /var/lib/tarsal/tarsal.db]
     #[arg(long, value_name = "PATH")]
     db: Option<PathBuf>,
+    /// Directory of program plugins (*.wasm) [default: /usr/lib/tarsal/programs]
+    #[arg(long, value_name = "DIR")]
+    programs: Option<PathBuf>,
+    /// Directory for compiled plugins [default: /var/cache/tarsal/programs]
+    #[arg(long, value_name = "DIR")]
+    program_cache: Option<PathBuf>,
     /// Run one session of this program, then exit
     #[arg(long, value_name = "ID")]
     program: Option<String>,
@@ -68,6 +74,10 @@ struct Args {
     /// Run --program without the foot bath
     #[arg(long, requires = "program")]
     no_bath: bool,
+    /// With --program: confirm staff steps by themselves after this many
+    /// simulated seconds (for unattended simulated runs)
+    #[arg(long, value_name = "SECS", requires = "program")]
+    auto_confirm: Option<u64>,
     /// Simulator speed: times real time, or `max` for as fast as possible
     #[arg(long, value_name = "N|max", value_parser = parse_speed)]
     speed: Option<f64>,
@@ -142,12 +152,19 @@ fn run(args: Args) -> Result<ExitCode> {
     let (store_tx, store_writer) =
         StoreWriter::spawn(store).context("starting the store thread")?;
 
+    let library = Library::new(
+        config.programs.limits(),
+        Some(config.programs.cache_dir.clone()),
+    )
+    .map_err(|e| anyhow::anyhow!("starting the plugin host: {e}"))?;
+    let programs = load_programs(&library, &config.programs.dir);
+
     let period = Duration::from_secs(1) / config.service.tick_rate_hz;
     let simulator = Simulator::new(Arc::clone(&profile));
     let chair = Chair::new(
         Engine::new(Arc::clone(&profile)),
         simulator,
-        Box::new(BuiltinCatalog::default()),
+        Box::new(programs),
         first_session,
         period,
     );
@@ -182,9 +199,14 @@ fn run(args: Args) -> Result<ExitCode> {
         .build()
         .context("starting the async runtime")?;
     let handle = control.handle();
+    let programs_dir = config.programs.dir.clone();
     let result = runtime.block_on(async {
+        tokio::spawn(reload_on_sighup(handle.clone(), library, programs_dir));
         match &args.program {
-            Some(program) => run_one_session(&handle, program, session_options(&args)?).await,
+            Some(program) => {
+                let auto_confirm = args.auto_confirm.map(Duration::from_secs);
+                run_one_session(&handle, program, session_options(&args)?, auto_confirm).await
+            }
             None => {
                 wait_for_termination().await?;
                 tracing::info!("shutting down");
@@ -198,7 +220,56 @@ fn run(args: Args) -> Result<ExitCode> {
     result
 }
 
+/// Loads the programs directory, logging every file that does not load.
+fn load_programs(library: &Library, dir: &Path) -> ProgramSet {
+    let report = library.load_dir(dir);
+    for problem in &report.problems {
+        tracing::warn!("program not loaded: {problem}");
+    }
+    for p in &report.plugins {
+        tracing::info!(
+            program = %p.info.id,
+            version = %p.info.version,
+            file = %p.file.display(),
+            cached = p.from_cache,
+            "program loaded"
+        );
+    }
+    ProgramSet::new(library.clone(), report)
+}
+
+/// On SIGHUP, reloads the programs directory (compiling away from the
+/// control loop) and swaps the new catalog in.
+async fn reload_on_sighup(handle: ChairHandle, library: Library, dir: PathBuf) {
+    use tokio::signal::unix::{SignalKind, signal};
+    let Ok(mut hup) = signal(SignalKind::hangup()) else {
+        tracing::warn!("cannot listen for SIGHUP; programs are not reloadable");
+        return;
+    };
+    while hup.recv().await.is_some() {
+        tracing::info!(dir = %dir.display(), "reloading programs");
+        let (lib, d) = (library.clone(), dir.clone());
+        let Ok(set) = tokio::task::spawn_blocking(move || load_programs(&lib, &d)).await else {
+            continue;
+        };
+        let count = set.plugins().len();
+        if handle.install_catalog(Box::new(set)).await.is_err() {
+            return;
+        }
+        tracing::info!(programs = count, "programs reloaded");
+    }
+}
+
 fn apply_flags(config: &mut Config, args: &Args) -> Result<()> {
+    if let Some(dir) = &args.programs {
+        config.programs.dir = dir.clone();
+    }
+    if let Some(dir) = &args.program_cache {
+        config.programs.cache_dir = dir.clone();
+    }
+    if let Some(speed) = args.speed {
+        config.simulator.speed = speed;
+    }
     let s = &mut config.service;
     if let Some(p) = &args.profile {
         s.profile = Some(p.clone());
@@ -224,9 +295,6 @@ fn apply_flags(config: &mut Config, args: &Args) -> Result<()> {
     }
     if let Some(f) = args.log_format {
         s.log_format = f;
-    }
-    if let Some(speed) = args.speed {
-        config.simulator.speed = speed;
     }
     // The simulator is the only backend in this build; --sim says so explicitly.
     let _ = args.sim;
@@ -322,12 +390,16 @@ async fn run_one_session(
     handle: &ChairHandle,
     program: &str,
     options: SessionOptions,
+    auto_confirm: Option<Duration>,
 ) -> Result<ExitCode> {
     let started = Instant::now();
     let id = match handle.start(program, options).await {
         Ok(id) => id,
         Err(e) => return Err(config_problem(format!("cannot start `{program}`: {e}"))),
     };
+    if let Some(after) = auto_confirm {
+        tokio::spawn(confirm_staff_steps(handle.clone(), after));
+    }
     let mut status = handle.watch_status();
     let ended = async {
         status
@@ -355,6 +427,36 @@ async fn run_one_session(
             signal?;
             tracing::info!("terminated during the session; stopping it");
             Ok(ExitCode::from(EXIT_NOT_COMPLETED))
+        }
+    }
+}
+
+/// Plays the staff of a simulated salon: confirms each staff step once the
+/// program has waited `after` of engine time for it.
+async fn confirm_staff_steps(handle: ChairHandle, after: Duration) {
+    let mut status = handle.watch_status();
+    let mut waiting_since: Option<Duration> = None;
+    while status.changed().await.is_ok() {
+        let (at, awaiting, step) = {
+            let s = status.borrow();
+            let session = s.session.as_ref();
+            (
+                s.at,
+                session.is_some_and(|x| x.awaiting_staff),
+                session
+                    .map(|x| x.step_title().to_owned())
+                    .unwrap_or_default(),
+            )
+        };
+        if !awaiting {
+            waiting_since = None;
+            continue;
+        }
+        let since = *waiting_since.get_or_insert(at);
+        if at.saturating_sub(since) >= after {
+            tracing::info!(step = %step, "simulated staff confirm the step");
+            let _ = handle.command(tarsal_core::Command::ConfirmStaffStep).await;
+            waiting_since = None;
         }
     }
 }

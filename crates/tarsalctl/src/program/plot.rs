@@ -163,25 +163,13 @@ pub fn timeline(
     let t0 = snapshots.first().map_or(0.0, |s| s.at.as_secs_f64());
     let t = |s: &ChairStatus| (s.at.as_secs_f64() - t0) / 60.0;
     let t_max = snapshots.last().map_or(1.0, t).max(0.1);
-    let lanes = 8.0;
-    let height =
-        TOP + 40.0 + lanes * (LANE + GAP) + 50.0 + 16.0 * (info.steps.len() as f64 / 2.0).ceil();
     let mut c = Canvas {
         svg: String::new(),
         lane: 0,
         t_max,
     };
-    let _ = writeln!(
-        c.svg,
-        r##"<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{height}" font-family="sans-serif">
-<rect width="100%" height="100%" fill="white"/>
-<text x="10" y="26" font-size="20" font-weight="bold">{name} {version} — simulated session, {minutes:.1} min, {outcome}</text>
-<text x="10" y="46" font-size="12" fill="#555">{profile}: every actuator as the safety supervisor let it through. Time in minutes.</text>"##,
-        name = escape(&info.name),
-        version = escape(&info.version),
-        minutes = t_max,
-        profile = escape(&profile.chair.model),
-    );
+    // Lanes only for the parts the program uses (temperatures always).
+    let uses = info.uses;
 
     // Steps along the top.
     let mut step_spans: Vec<(u32, f64, f64)> = Vec::new();
@@ -219,99 +207,103 @@ pub fn timeline(
         snapshots.iter().map(|s| (t(s), f(s))).collect()
     };
 
-    c.lane("Foot carriage", 0.0, 100.0, " %");
-    c.line(
-        &series(&|s| s.sensors.feet[Side::Left].carriage_position.0),
-        0.0,
-        100.0,
-        BLUE,
-        false,
-    );
-    c.line(
-        &series(&|s| s.sensors.feet[Side::Right].carriage_position.0),
-        0.0,
-        100.0,
-        LIGHT_BLUE,
-        true,
-    );
-    c.legend(&[
-        ("left (0 = toes, 100 = heel)", BLUE, false),
-        ("right", LIGHT_BLUE, true),
-    ]);
+    if uses.foot_rollers {
+        c.lane("Foot carriage", 0.0, 100.0, " %");
+        c.line(
+            &series(&|s| s.sensors.feet[Side::Left].carriage_position.0),
+            0.0,
+            100.0,
+            BLUE,
+            false,
+        );
+        c.line(
+            &series(&|s| s.sensors.feet[Side::Right].carriage_position.0),
+            0.0,
+            100.0,
+            LIGHT_BLUE,
+            true,
+        );
+        c.legend(&[
+            ("left (0 = toes, 100 = heel)", BLUE, false),
+            ("right", LIGHT_BLUE, true),
+        ]);
 
-    let ceiling = profile
-        .foot_rollers
-        .as_ref()
-        .map_or(100.0, |f| f.pressure_ceiling[4].0);
-    c.lane("Foot pressure", 0.0, ceiling, " %");
-    c.line(
-        &series(&|s| s.outputs.feet[Side::Left].pressure.0),
-        0.0,
-        ceiling,
-        RED,
-        false,
-    );
-    c.line(
-        &series(&|s| s.outputs.feet[Side::Right].pressure.0),
-        0.0,
-        ceiling,
-        ORANGE,
-        true,
-    );
-    c.legend(&[("left", RED, false), ("right", ORANGE, true)]);
+        let ceiling = profile
+            .foot_rollers
+            .as_ref()
+            .map_or(100.0, |f| f.pressure_ceiling[4].0);
+        c.lane("Foot pressure", 0.0, ceiling, " %");
+        c.line(
+            &series(&|s| s.outputs.feet[Side::Left].pressure.0),
+            0.0,
+            ceiling,
+            RED,
+            false,
+        );
+        c.line(
+            &series(&|s| s.outputs.feet[Side::Right].pressure.0),
+            0.0,
+            ceiling,
+            ORANGE,
+            true,
+        );
+        c.legend(&[("left", RED, false), ("right", ORANGE, true)]);
 
-    c.lane("Node motion", 0.0, 1.0, "");
-    for (slot, (motion, color)) in [
-        (NodeMotion::Knead, ORANGE),
-        (NodeMotion::Tap, PURPLE),
-        (NodeMotion::Vibrate, GREEN),
-    ]
-    .into_iter()
-    .enumerate()
-    {
-        let on: Vec<(f64, bool)> = snapshots
-            .iter()
-            .map(|s| (t(s), s.outputs.feet[Side::Left].motion == motion))
-            .collect();
-        c.bands(&spans(&on), slot, 3, color);
+        c.lane("Node motion", 0.0, 1.0, "");
+        for (slot, (motion, color)) in [
+            (NodeMotion::Knead, ORANGE),
+            (NodeMotion::Tap, PURPLE),
+            (NodeMotion::Vibrate, GREEN),
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            let on: Vec<(f64, bool)> = snapshots
+                .iter()
+                .map(|s| (t(s), s.outputs.feet[Side::Left].motion == motion))
+                .collect();
+            c.bands(&spans(&on), slot, 3, color);
+        }
+        c.legend(&[
+            ("knead", ORANGE, false),
+            ("tap", PURPLE, false),
+            ("vibrate", GREEN, false),
+        ]);
     }
-    c.legend(&[
-        ("knead", ORANGE, false),
-        ("tap", PURPLE, false),
-        ("vibrate", GREEN, false),
-    ]);
 
     let cell_max = profile
         .calf_units
         .as_ref()
         .map_or(100.0, |u| u.pressure_ceiling[4].0);
-    c.lane("Calf cells (left)", 0.0, cell_max, " %");
-    for (cell, color) in [
-        (CalfCell::Ankle, BLUE),
-        (CalfCell::Mid, GREEN),
-        (CalfCell::Upper, PURPLE),
-    ] {
+    if uses.calf_units {
+        c.lane("Calf cells (left)", 0.0, cell_max, " %");
+        for (cell, color) in [
+            (CalfCell::Ankle, BLUE),
+            (CalfCell::Mid, GREEN),
+            (CalfCell::Upper, PURPLE),
+        ] {
+            c.line(
+                &series(&|s| s.outputs.calves[Side::Left].cells[cell].0),
+                0.0,
+                cell_max,
+                color,
+                false,
+            );
+        }
         c.line(
-            &series(&|s| s.outputs.calves[Side::Left].cells[cell].0),
+            &series(&|s| s.outputs.calves[Side::Left].kneading_speed.0),
             0.0,
-            cell_max,
-            color,
-            false,
+            100.0,
+            GREY,
+            true,
         );
+        c.legend(&[
+            ("ankle", BLUE, false),
+            ("mid-calf", GREEN, false),
+            ("upper", PURPLE, false),
+            ("kneading rollers (0–100 %)", GREY, true),
+        ]);
     }
-    c.line(
-        &series(&|s| s.outputs.calves[Side::Left].kneading_speed.0),
-        0.0,
-        100.0,
-        GREY,
-        true,
-    );
-    c.legend(&[
-        ("ankle", BLUE, false),
-        ("mid-calf", GREEN, false),
-        ("upper", PURPLE, false),
-        ("kneading rollers (0–100 %)", GREY, true),
-    ]);
 
     c.lane("Temperatures", 15.0, 45.0, " °C");
     for (h, color) in [
@@ -339,42 +331,44 @@ pub fn timeline(
         ("setpoints", GREY, true),
     ]);
 
-    let capacity = profile.bath.as_ref().map_or(22.0, |b| b.capacity.0);
-    c.lane("Water level", 0.0, capacity, " L");
-    if let Some(b) = &profile.bath {
-        let flat = |v: f64| vec![(0.0, v), (t_max, v)];
-        c.line(&flat(b.min_level.0), 0.0, capacity, GREY, true);
-        c.line(&flat(b.max_level.0), 0.0, capacity, GREY, true);
-    }
-    c.line(
-        &series(&|s| s.sensors.water_level.0),
-        0.0,
-        capacity,
-        BLUE,
-        false,
-    );
-    c.legend(&[
-        ("level", BLUE, false),
-        ("min (heater, jets) and max (valve closes)", GREY, true),
-    ]);
+    if uses.bath {
+        let capacity = profile.bath.as_ref().map_or(22.0, |b| b.capacity.0);
+        c.lane("Water level", 0.0, capacity, " L");
+        if let Some(b) = &profile.bath {
+            let flat = |v: f64| vec![(0.0, v), (t_max, v)];
+            c.line(&flat(b.min_level.0), 0.0, capacity, GREY, true);
+            c.line(&flat(b.max_level.0), 0.0, capacity, GREY, true);
+        }
+        c.line(
+            &series(&|s| s.sensors.water_level.0),
+            0.0,
+            capacity,
+            BLUE,
+            false,
+        );
+        c.legend(&[
+            ("level", BLUE, false),
+            ("min (heater, jets) and max (valve closes)", GREY, true),
+        ]);
 
-    c.lane("Valve, drain, jets", 0.0, 100.0, " %");
-    let valve: Vec<(f64, bool)> = snapshots
-        .iter()
-        .map(|s| (t(s), s.outputs.fill_valve_open))
-        .collect();
-    let drain: Vec<(f64, bool)> = snapshots
-        .iter()
-        .map(|s| (t(s), s.outputs.drain_pump_on))
-        .collect();
-    c.bands(&spans(&valve), 0, 2, LIGHT_BLUE);
-    c.bands(&spans(&drain), 1, 2, BROWN);
-    c.line(&series(&|s| s.outputs.jet_pump.0), 0.0, 100.0, GREEN, false);
-    c.legend(&[
-        ("fill valve open", LIGHT_BLUE, false),
-        ("drain pump", BROWN, false),
-        ("jets", GREEN, false),
-    ]);
+        c.lane("Valve, drain, jets", 0.0, 100.0, " %");
+        let valve: Vec<(f64, bool)> = snapshots
+            .iter()
+            .map(|s| (t(s), s.outputs.fill_valve_open))
+            .collect();
+        let drain: Vec<(f64, bool)> = snapshots
+            .iter()
+            .map(|s| (t(s), s.outputs.drain_pump_on))
+            .collect();
+        c.bands(&spans(&valve), 0, 2, LIGHT_BLUE);
+        c.bands(&spans(&drain), 1, 2, BROWN);
+        c.line(&series(&|s| s.outputs.jet_pump.0), 0.0, 100.0, GREEN, false);
+        c.legend(&[
+            ("fill valve open", LIGHT_BLUE, false),
+            ("drain pump", BROWN, false),
+            ("jets", GREEN, false),
+        ]);
+    }
 
     // Time axis and step titles.
     let axis_y = c.lane_top() - GAP + 4.0;
@@ -409,6 +403,18 @@ pub fn timeline(
             title = escape(&step.title)
         );
     }
-    c.svg.push_str("</svg>\n");
-    c.svg
+    let height = y + 24.0;
+    format!(
+        r##"<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{height}" font-family="sans-serif">
+<rect width="100%" height="100%" fill="white"/>
+<text x="10" y="26" font-size="20" font-weight="bold">{name} {version} — simulated session, {minutes:.1} min, {outcome}</text>
+<text x="10" y="46" font-size="12" fill="#555">{profile}: every actuator as the safety supervisor let it through. Time in minutes.</text>
+{body}</svg>
+"##,
+        name = escape(&info.name),
+        version = escape(&info.version),
+        minutes = t_max,
+        profile = escape(&profile.chair.model),
+        body = c.svg,
+    )
 }
