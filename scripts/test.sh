@@ -29,5 +29,6 @@ cargo test --workspace --release
 
 log "benchmark smoke run (numbers for docs/PERFORMANCE.md come from full runs)"
 cargo bench -p tarsal-runtime --bench engine -- --quick
+cargo bench -p tarsal-plugin-host --bench plugins -- --quick
 
 log "all tests passed in $((SECONDS - started)) s"

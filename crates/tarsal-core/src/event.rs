@@ -616,6 +616,10 @@ impl Fault {
             Self::LoopOverrun { .. } => {
                 "Acknowledge to continue. If it repeats, the controller is overloaded: call a technician.".into()
             }
+            Self::Program {
+                reason: ProgramErrorKind::Failed,
+                ..
+            } => "Do what the program's message says, then acknowledge and start again.".into(),
             Self::Program { .. } | Self::InvalidRequest { .. } => {
                 "Acknowledge and choose another program. Report the program to its developer.".into()
             }

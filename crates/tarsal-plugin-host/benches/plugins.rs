@@ -189,6 +189,18 @@ fn main() {
         .expect("wasm session");
     let (native_times, native_out) = replay(&mut native, &inputs);
     let (wasm_times, wasm_out) = replay(&mut wasm, &inputs);
+    let mut probe = library
+        .start(&plugin, &session_options)
+        .expect("wasm session");
+    let mut fuel: Vec<u64> = inputs
+        .iter()
+        .map(|r| {
+            probe.tick(&r.input()).expect("tick");
+            probe.fuel_used()
+        })
+        .collect();
+    fuel.sort_unstable();
+    let fuel_max = *fuel.last().unwrap_or(&0);
     assert_eq!(
         native_out, wasm_out,
         "the component and the native build disagree"
@@ -237,10 +249,14 @@ fn main() {
         .map(|f| library.load_file(f).expect("loads"))
         .collect();
     let after_load = rss_kib();
+    let classic = loaded
+        .iter()
+        .find(|p| p.info.id == "classic")
+        .expect("classic loaded");
     let sessions: Vec<_> = (0..20)
         .map(|_| {
             let mut s = library
-                .start(&loaded[0], &SessionOptions::default())
+                .start(classic, &SessionOptions::default())
                 .expect("starts");
             s.tick(&inputs[inputs.len() / 2].input()).expect("tick");
             s
@@ -263,6 +279,12 @@ fn main() {
     println!(
         "| component / native, p50 | {:.1}× |",
         w50 as f64 / n50.max(1) as f64
+    );
+    println!(
+        "| instructions (fuel) per `classic` tick, median / max; budget {} million | {} / {} |",
+        Limits::default().tick_fuel / 1_000_000,
+        fuel[fuel.len() / 2],
+        fuel_max
     );
     println!(
         "| plugin start, cold compile (`classic.wasm`, {} KiB) + describe, median of {repeats} | {:.1} ms |",

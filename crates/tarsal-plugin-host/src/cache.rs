@@ -42,12 +42,14 @@ impl CompileCache {
     /// The compiled component, if the cache has a usable entry.
     pub fn load(&self, engine: &Engine, sha256: &str) -> Option<Component> {
         let path = self.path(engine, sha256);
-        if !path.exists() {
-            return None;
-        }
-        // SAFETY: the file was written by `store` below from a component this
-        // engine compiled; the cache directory belongs to the service.
-        match unsafe { Component::deserialize_file(engine, &path) } {
+        // Read into memory rather than mapped: a mapped file changed under
+        // the service (by anyone) would crash it.
+        let bytes = std::fs::read(&path).ok()?;
+        // SAFETY: the file was written by `store` below from a component
+        // compiled by an engine with this compatibility hash (it is in the
+        // file name), and the cache directory belongs to the service;
+        // wasmtime also checks the header and refuses mismatched artifacts.
+        match unsafe { Component::deserialize(engine, &bytes) } {
             Ok(component) => Some(component),
             Err(e) => {
                 tracing::warn!(file = %path.display(), error = %e, "unusable compile cache entry; recompiling");

@@ -15,6 +15,12 @@ impl WasmProgram {
     pub(crate) fn new(store: Store<HostState>, plugin: Plugin) -> Self {
         Self { store, plugin }
     }
+
+    /// Instructions (fuel) the last `tick` used of its budget.
+    pub fn fuel_used(&self) -> u64 {
+        let budget = self.store.data().limits.tick_fuel;
+        budget.saturating_sub(self.store.get_fuel().unwrap_or(budget))
+    }
 }
 
 impl Program for WasmProgram {

@@ -345,7 +345,6 @@ impl<H: Hardware> Runner<H> {
                 if let Flow::Stop = self.serve(request) {
                     return self.finish();
                 }
-                self.publish();
             }
 
             // Late by more than the margin, seen here or by the watchdog while
@@ -379,6 +378,9 @@ impl<H: Hardware> Runner<H> {
         }
     }
 
+    /// Serves one request. The new status is published before the reply
+    /// goes out, so a client that reads the status after its call returns
+    /// sees the effect.
     fn serve(&mut self, request: LoopRequest) -> Flow {
         match request {
             LoopRequest::Start {
@@ -386,10 +388,14 @@ impl<H: Hardware> Runner<H> {
                 options,
                 reply,
             } => {
-                let _ = reply.send(self.chair.start(&program, options));
+                let result = self.chair.start(&program, options);
+                self.publish();
+                let _ = reply.send(result);
             }
             LoopRequest::Command { command, reply } => {
-                let _ = reply.send(self.chair.command(command));
+                let result = self.chair.command(command);
+                self.publish();
+                let _ = reply.send(result);
             }
             LoopRequest::Programs { reply } => {
                 let _ = reply.send(self.chair.programs());

@@ -161,6 +161,7 @@ fn run(args: Args) -> Result<ExitCode> {
 
     let period = Duration::from_secs(1) / config.service.tick_rate_hz;
     let simulator = Simulator::new(Arc::clone(&profile));
+    let sim = simulator.handle();
     let chair = Chair::new(
         Engine::new(Arc::clone(&profile)),
         simulator,
@@ -204,6 +205,7 @@ fn run(args: Args) -> Result<ExitCode> {
         tokio::spawn(reload_on_sighup(handle.clone(), library, programs_dir));
         match &args.program {
             Some(program) => {
+                seat_simulated_client(&handle, &sim, program).await;
                 let auto_confirm = args.auto_confirm.map(Duration::from_secs);
                 run_one_session(&handle, program, session_options(&args)?, auto_confirm).await
             }
@@ -428,6 +430,23 @@ async fn run_one_session(
             tracing::info!("terminated during the session; stopping it");
             Ok(ExitCode::from(EXIT_NOT_COMPLETED))
         }
+    }
+}
+
+/// In a simulated one-shot run, a client sits in the chair for programs that
+/// use the rollers or calf units; bath-only programs (sanitizing) run with
+/// the chair empty, as they would in the salon.
+async fn seat_simulated_client(handle: &ChairHandle, sim: &tarsal_sim::SimHandle, program: &str) {
+    let Ok(programs) = handle.programs().await else {
+        return;
+    };
+    if let Some(info) = programs.iter().find(|p| p.id == program) {
+        let client = info.uses.foot_rollers || info.uses.calf_units;
+        sim.set_feet_present(client);
+        tracing::info!(
+            client_in_chair = client,
+            "simulated salon set up for {program}"
+        );
     }
 }
 
