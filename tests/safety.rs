@@ -766,3 +766,57 @@ fn stop_parks_the_rollers_then_the_session_ends_as_stopped() {
         Some(Outcome::Stopped)
     );
 }
+
+/// Waits for staff from the start and never finishes.
+struct AwaitsStaff;
+
+impl tarsal_core::program::Program for AwaitsStaff {
+    fn tick(
+        &mut self,
+        _: &tarsal_core::program::ProgramInput<'_>,
+    ) -> Result<tarsal_core::program::ProgramOutput, ProgramError> {
+        Ok(tarsal_core::program::ProgramOutput {
+            request: Request::OFF,
+            step: 0,
+            progress: 0.0,
+            remaining: None,
+            status: tarsal_core::program::ProgramStatus::AwaitingStaff,
+        })
+    }
+}
+
+#[test]
+fn waiting_for_staff_does_not_count_toward_the_session_limit_but_has_its_own_timeout() {
+    let mut rig = Rig::with_profile(|p| {
+        p.session.max_duration = secs(120);
+        p.session.staff_timeout = secs(300);
+    });
+    let session = rig.start_program(Box::new(AwaitsStaff), SessionOptions::default());
+    rig.run_for(secs(200));
+    assert_eq!(rig.state(), ChairState::Running, "the time limit must not count staff waits");
+    assert_eq!(rig.count("session.time_limit"), 0);
+    let at = rig.run_until_event("session.stopped", secs(200));
+    assert!(at >= secs(300) && at <= secs(301), "{at:?}");
+    let row = rig.store.session(session).unwrap().unwrap();
+    assert_eq!(row.outcome, Some(Outcome::Stopped));
+    assert!(row.detail.contains("nobody confirmed"), "{row:?}");
+}
+
+#[test]
+fn a_session_ending_without_feet_leaves_the_rollers_where_they_are() {
+    let mut rig = Rig::new();
+    let session = rig.start_script(|_| {
+        let mut r = Request::OFF;
+        r.feet[Side::Left] = knead(20.0);
+        r
+    });
+    rig.run_for(secs(3));
+    rig.sim.set_feet_present(false);
+    rig.tick();
+    rig.command(Command::Stop).unwrap();
+    rig.tick();
+    assert_eq!(rig.state(), ChairState::Idle, "nothing to park without feet");
+    assert!(rig.outputs().is_safe());
+    assert_eq!(rig.count("interlock.no_feet"), 1, "only the interlock when the feet left: {:?}", rig.codes());
+    assert_eq!(rig.store.session(session).unwrap().unwrap().outcome, Some(Outcome::Stopped));
+}
