@@ -793,7 +793,11 @@ fn waiting_for_staff_does_not_count_toward_the_session_limit_but_has_its_own_tim
     });
     let session = rig.start_program(Box::new(AwaitsStaff), SessionOptions::default());
     rig.run_for(secs(200));
-    assert_eq!(rig.state(), ChairState::Running, "the time limit must not count staff waits");
+    assert_eq!(
+        rig.state(),
+        ChairState::Running,
+        "the time limit must not count staff waits"
+    );
     assert_eq!(rig.count("session.time_limit"), 0);
     let at = rig.run_until_event("session.stopped", secs(200));
     assert!(at >= secs(300) && at <= secs(301), "{at:?}");
@@ -815,8 +819,20 @@ fn a_session_ending_without_feet_leaves_the_rollers_where_they_are() {
     rig.tick();
     rig.command(Command::Stop).unwrap();
     rig.tick();
-    assert_eq!(rig.state(), ChairState::Idle, "nothing to park without feet");
+    assert_eq!(
+        rig.state(),
+        ChairState::Idle,
+        "nothing to park without feet"
+    );
     assert!(rig.outputs().is_safe());
-    assert_eq!(rig.count("interlock.no_feet"), 1, "only the interlock when the feet left: {:?}", rig.codes());
-    assert_eq!(rig.store.session(session).unwrap().unwrap().outcome, Some(Outcome::Stopped));
+    assert_eq!(
+        rig.count("interlock.no_feet"),
+        1,
+        "only the interlock when the feet left: {:?}",
+        rig.codes()
+    );
+    assert_eq!(
+        rig.store.session(session).unwrap().unwrap().outcome,
+        Some(Outcome::Stopped)
+    );
 }

@@ -33,6 +33,7 @@
 // The generated code names this crate by path; this makes the path work here too.
 extern crate self as tarsal_sdk;
 
+pub mod describe;
 #[cfg(feature = "engine")]
 pub mod native;
 pub mod options;
@@ -68,6 +69,9 @@ pub const INTERFACE_VERSION: &str = "0.1.0";
 
 /// Everything a program usually needs.
 pub mod prelude {
+    pub use crate::describe::{
+        NOTHING, choice_option, described, minutes_option, steps, texts, translation,
+    };
     pub use crate::options::OptionsExt;
     pub use crate::timeline::{Bath, Calves, Feet, Heat, Length, Pressure, Runner, Step, Timeline};
     pub use crate::zones::*;

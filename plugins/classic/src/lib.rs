@@ -69,33 +69,24 @@ pub struct Classic {
 
 impl Program for Classic {
     fn describe() -> ProgramInfo {
-        let timeline = timeline(DEFAULT_MINUTES);
         ProgramInfo {
-            id: ID.into(),
-            name: "Classic massage".into(),
-            description: "Stroking, kneading, stretching and vibration for feet and calves, with gentle heat. Relieves everyday tiredness.".into(),
-            version: env!("CARGO_PKG_VERSION").into(),
-            duration_s: timeline.expected_duration().as_secs() as u32,
-            steps: timeline.step_infos(),
-            options: vec![OptionSpec {
-                key: "minutes".into(),
-                label: "Length".into(),
-                description: "Length of the massage in minutes.".into(),
-                kind: OptionKind::Integer(tarsal_sdk::IntegerOption {
-                    min: 10,
-                    max: 25,
-                    default: DEFAULT_MINUTES,
-                }),
-            }],
-            contraindications: contraindications(),
+            options: vec![minutes_option(10, 25, DEFAULT_MINUTES)],
+            contraindications: texts(&CONTRAINDICATIONS),
             uses: Equipment {
                 foot_rollers: true,
                 calf_units: true,
                 sole_heat: true,
                 calf_heat: true,
-                bath: false,
+                ..NOTHING
             },
             translations: vec![vietnamese()],
+            ..described(
+                ID,
+                "Classic massage",
+                "Stroking, kneading, stretching and vibration for feet and calves, with gentle heat. Relieves everyday tiredness.",
+                env!("CARGO_PKG_VERSION"),
+                &timeline(DEFAULT_MINUTES),
+            )
         }
     }
 
@@ -114,54 +105,45 @@ impl Program for Classic {
     }
 }
 
-fn contraindications() -> Vec<String> {
-    [
-        "Fever or an acute infection",
-        "Wounds, deep scratches or a skin disease on the feet or legs",
-        "Thrombophlebitis or a blood clot",
-        "Pronounced varicose veins",
-        "A bleeding disorder",
-        "A chronic disease that is flaring up",
-    ]
-    .map(String::from)
-    .to_vec()
-}
+const CONTRAINDICATIONS: [&str; 6] = [
+    "Fever or an acute infection",
+    "Wounds, deep scratches or a skin disease on the feet or legs",
+    "Thrombophlebitis or a blood clot",
+    "Pronounced varicose veins",
+    "A bleeding disorder",
+    "A chronic disease that is flaring up",
+];
 
 fn vietnamese() -> Translation {
     Translation {
-        language: "vi".into(),
-        name: "Mát-xa cổ điển".into(),
-        description: "Vuốt, nhào, kéo giãn và rung cho bàn chân và bắp chân, kèm nhiệt ấm nhẹ. Giảm mệt mỏi hằng ngày.".into(),
-        steps: [
-            "Khởi động: vuốt từ ngón chân đến gót",
-            "Ngón chân, từng vùng một",
-            "Xoa tròn lòng bàn chân, mạnh dần về phía gót",
-            "Gân gót và mắt cá chân",
-            "Nhào bắp chân từ mắt cá lên",
-            "Rung",
-            "Thư giãn: vuốt nhẹ",
-        ]
-        .map(|title| StepInfo {
-            title: title.into(),
-            staff_action: None,
-        })
-        .to_vec(),
-        contraindications: [
-            "Sốt hoặc nhiễm trùng cấp tính",
-            "Vết thương, vết xước sâu hoặc bệnh da ở bàn chân hay chân",
-            "Viêm tắc tĩnh mạch hoặc cục máu đông",
-            "Giãn tĩnh mạch nặng",
-            "Rối loạn đông máu",
-            "Bệnh mãn tính đang tái phát",
-        ]
-        .map(String::from)
-        .to_vec(),
         options: vec![tarsal_sdk::OptionText {
             key: "minutes".into(),
             label: "Thời gian".into(),
             description: "Thời gian mát-xa, tính bằng phút.".into(),
             choice_labels: vec![],
         }],
+        ..translation(
+            "vi",
+            "Mát-xa cổ điển",
+            "Vuốt, nhào, kéo giãn và rung cho bàn chân và bắp chân, kèm nhiệt ấm nhẹ. Giảm mệt mỏi hằng ngày.",
+            &[
+                "Khởi động: vuốt từ ngón chân đến gót",
+                "Ngón chân, từng vùng một",
+                "Xoa tròn lòng bàn chân, mạnh dần về phía gót",
+                "Gân gót và mắt cá chân",
+                "Nhào bắp chân từ mắt cá lên",
+                "Rung",
+                "Thư giãn: vuốt nhẹ",
+            ],
+            &[
+                "Sốt hoặc nhiễm trùng cấp tính",
+                "Vết thương, vết xước sâu hoặc bệnh da ở bàn chân hay chân",
+                "Viêm tắc tĩnh mạch hoặc cục máu đông",
+                "Giãn tĩnh mạch nặng",
+                "Rối loạn đông máu",
+                "Bệnh mãn tính đang tái phát",
+            ],
+        )
     }
 }
 

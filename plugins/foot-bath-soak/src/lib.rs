@@ -103,39 +103,30 @@ pub struct FootBathSoak {
 
 impl Program for FootBathSoak {
     fn describe() -> ProgramInfo {
-        let timeline = timeline(AtEnd::Drain);
-        let choice = |value: &str, label: &str| tarsal_sdk::Choice {
-            value: value.into(),
-            label: label.into(),
-        };
         ProgramInfo {
-            id: ID.into(),
-            name: "Foot bath soak".into(),
-            description: "Fills the bath, warms the water to 38 °C and soaks the feet for five minutes with gentle jets. Drains or keeps the water at the end.".into(),
-            version: env!("CARGO_PKG_VERSION").into(),
-            duration_s: timeline.expected_duration().as_secs() as u32,
-            steps: timeline.step_infos(),
-            options: vec![OptionSpec {
-                key: "at-end".into(),
-                label: "At the end".into(),
-                description: "Drain the bath when the soak is over, or keep the water for the pedicure that follows.".into(),
-                kind: OptionKind::Choice(tarsal_sdk::ChoiceOption {
-                    choices: vec![
-                        choice(AtEnd::Drain.value(), "Drain the water"),
-                        choice(AtEnd::Keep.value(), "Keep the water"),
-                    ],
-                    default: AtEnd::Drain.value().into(),
-                }),
-            }],
-            contraindications: contraindications(),
+            options: vec![choice_option(
+                "at-end",
+                "At the end",
+                "Drain the bath when the soak is over, or keep the water for the pedicure that follows.",
+                &[
+                    (AtEnd::Drain.value(), "Drain the water"),
+                    (AtEnd::Keep.value(), "Keep the water"),
+                ],
+                AtEnd::Drain.value(),
+            )],
+            contraindications: texts(&CONTRAINDICATIONS),
             uses: Equipment {
-                foot_rollers: false,
-                calf_units: false,
-                sole_heat: false,
-                calf_heat: false,
                 bath: true,
+                ..NOTHING
             },
             translations: vec![vietnamese()],
+            ..described(
+                ID,
+                "Foot bath soak",
+                "Fills the bath, warms the water to 38 °C and soaks the feet for five minutes with gentle jets. Drains or keeps the water at the end.",
+                env!("CARGO_PKG_VERSION"),
+                &timeline(AtEnd::Drain),
+            )
         }
     }
 
@@ -158,49 +149,40 @@ impl Program for FootBathSoak {
     }
 }
 
-fn contraindications() -> Vec<String> {
-    [
-        "Open wounds, deep scratches or fresh injuries on the feet",
-        "A skin infection or skin disease on the feet that is flaring up (for example athlete's foot)",
-        "Fever or an acute infection",
-        "Reduced feeling in the feet (for example from diabetes): the client cannot tell if the water is too hot",
-        "Thrombophlebitis or pronounced varicose veins",
-    ]
-    .map(String::from)
-    .to_vec()
-}
+const CONTRAINDICATIONS: [&str; 5] = [
+    "Open wounds, deep scratches or fresh injuries on the feet",
+    "A skin infection or skin disease on the feet that is flaring up (for example athlete's foot)",
+    "Fever or an acute infection",
+    "Reduced feeling in the feet (for example from diabetes): the client cannot tell if the water is too hot",
+    "Thrombophlebitis or pronounced varicose veins",
+];
 
 fn vietnamese() -> Translation {
     Translation {
-        language: "vi".into(),
-        name: "Ngâm chân nước ấm".into(),
-        description: "Đổ nước vào bồn, làm ấm nước đến 38 °C và ngâm chân năm phút với tia nước nhẹ. Xả hoặc giữ nước khi kết thúc.".into(),
-        steps: [
-            "Đổ nước vào bồn",
-            "Làm ấm nước đến 38 °C",
-            "Ngâm chân với tia nước nhẹ",
-            "Xả nước",
-        ]
-        .map(|title| StepInfo {
-            title: title.into(),
-            staff_action: None,
-        })
-        .to_vec(),
-        contraindications: [
-            "Vết thương hở, vết xước sâu hoặc chấn thương mới ở bàn chân",
-            "Nhiễm trùng da hoặc bệnh da ở bàn chân đang bùng phát (ví dụ nấm kẽ chân)",
-            "Sốt hoặc nhiễm trùng cấp tính",
-            "Bàn chân giảm cảm giác (ví dụ do tiểu đường): khách không nhận biết được khi nước quá nóng",
-            "Viêm tắc tĩnh mạch hoặc giãn tĩnh mạch nặng",
-        ]
-        .map(String::from)
-        .to_vec(),
         options: vec![tarsal_sdk::OptionText {
             key: "at-end".into(),
             label: "Khi kết thúc".into(),
             description: "Xả nước khi ngâm xong, hoặc giữ nước cho bước làm móng tiếp theo.".into(),
             choice_labels: vec!["Xả nước".into(), "Giữ nước".into()],
         }],
+        ..translation(
+            "vi",
+            "Ngâm chân nước ấm",
+            "Đổ nước vào bồn, làm ấm nước đến 38 °C và ngâm chân năm phút với tia nước nhẹ. Xả hoặc giữ nước khi kết thúc.",
+            &[
+                "Đổ nước vào bồn",
+                "Làm ấm nước đến 38 °C",
+                "Ngâm chân với tia nước nhẹ",
+                "Xả nước",
+            ],
+            &[
+                "Vết thương hở, vết xước sâu hoặc chấn thương mới ở bàn chân",
+                "Nhiễm trùng da hoặc bệnh da ở bàn chân đang bùng phát (ví dụ nấm kẽ chân)",
+                "Sốt hoặc nhiễm trùng cấp tính",
+                "Bàn chân giảm cảm giác (ví dụ do tiểu đường): khách không nhận biết được khi nước quá nóng",
+                "Viêm tắc tĩnh mạch hoặc giãn tĩnh mạch nặng",
+            ],
+        )
     }
 }
 

@@ -86,33 +86,22 @@ pub struct LymphaticDrainage {
 
 impl Program for LymphaticDrainage {
     fn describe() -> ProgramInfo {
-        let timeline = timeline(DEFAULT_MINUTES);
         ProgramInfo {
-            id: ID.into(),
-            name: "Lymphatic drainage".into(),
-            description: "Light strokes from the toes to the heel and calf cells that fill from the ankle up to the knee. For swollen, heavy legs.".into(),
-            version: env!("CARGO_PKG_VERSION").into(),
-            duration_s: timeline.expected_duration().as_secs() as u32,
-            steps: timeline.step_infos(),
-            options: vec![OptionSpec {
-                key: "minutes".into(),
-                label: "Length".into(),
-                description: "Length of the massage in minutes.".into(),
-                kind: OptionKind::Integer(tarsal_sdk::IntegerOption {
-                    min: MIN_MINUTES,
-                    max: MAX_MINUTES,
-                    default: DEFAULT_MINUTES,
-                }),
-            }],
-            contraindications: contraindications(),
+            options: vec![minutes_option(MIN_MINUTES, MAX_MINUTES, DEFAULT_MINUTES)],
+            contraindications: texts(&CONTRAINDICATIONS),
             uses: Equipment {
                 foot_rollers: true,
                 calf_units: true,
-                sole_heat: false,
-                calf_heat: false,
-                bath: false,
+                ..NOTHING
             },
             translations: vec![vietnamese()],
+            ..described(
+                ID,
+                "Lymphatic drainage",
+                "Light strokes from the toes to the heel and calf cells that fill from the ankle up to the knee. For swollen, heavy legs.",
+                env!("CARGO_PKG_VERSION"),
+                &timeline(DEFAULT_MINUTES),
+            )
         }
     }
 
@@ -131,60 +120,51 @@ impl Program for LymphaticDrainage {
     }
 }
 
-fn contraindications() -> Vec<String> {
-    [
-        "Fever",
-        "An acute infection",
-        "Thrombophlebitis or a blood clot in a leg",
-        "Pronounced varicose veins",
-        "Damaged skin on the feet or legs: wounds, deep scratches, burns",
-        "A skin disease on the feet or legs that is flaring up",
-        "A bleeding disorder, or bleeding",
-        "High blood pressure",
-        "A chronic disease that is flaring up",
-        "A tumour or cancer",
-    ]
-    .map(String::from)
-    .to_vec()
-}
+const CONTRAINDICATIONS: [&str; 10] = [
+    "Fever",
+    "An acute infection",
+    "Thrombophlebitis or a blood clot in a leg",
+    "Pronounced varicose veins",
+    "Damaged skin on the feet or legs: wounds, deep scratches, burns",
+    "A skin disease on the feet or legs that is flaring up",
+    "A bleeding disorder, or bleeding",
+    "High blood pressure",
+    "A chronic disease that is flaring up",
+    "A tumour or cancer",
+];
 
 fn vietnamese() -> Translation {
     Translation {
-        language: "vi".into(),
-        name: "Dẫn lưu bạch huyết".into(),
-        description: "Vuốt nhẹ từ ngón chân đến gót và các túi khí bắp chân bơm lần lượt từ mắt cá lên đến gối. Dành cho chân sưng, nặng mỏi.".into(),
-        steps: [
-            "Vuốt nhẹ từ ngón chân đến gót",
-            "Vuốt chậm dọc lòng bàn chân, về phía gót",
-            "Bắp chân: các túi khí bơm từ mắt cá lên đến gối",
-            "Bàn chân và bắp chân cùng lúc, luôn hướng về gối",
-            "Kết thúc: vuốt thật nhẹ về phía gót",
-        ]
-        .map(|title| StepInfo {
-            title: title.into(),
-            staff_action: None,
-        })
-        .to_vec(),
-        contraindications: [
-            "Sốt",
-            "Nhiễm trùng cấp tính",
-            "Viêm tắc tĩnh mạch hoặc cục máu đông ở chân",
-            "Giãn tĩnh mạch nặng",
-            "Da bị tổn thương ở bàn chân hoặc chân: vết thương, vết xước sâu, vết bỏng",
-            "Bệnh da ở bàn chân hoặc chân đang bùng phát",
-            "Rối loạn đông máu hoặc đang chảy máu",
-            "Huyết áp cao",
-            "Bệnh mãn tính đang tái phát",
-            "Khối u hoặc ung thư",
-        ]
-        .map(String::from)
-        .to_vec(),
         options: vec![tarsal_sdk::OptionText {
             key: "minutes".into(),
             label: "Thời gian".into(),
             description: "Thời gian mát-xa, tính bằng phút.".into(),
             choice_labels: vec![],
         }],
+        ..translation(
+            "vi",
+            "Dẫn lưu bạch huyết",
+            "Vuốt nhẹ từ ngón chân đến gót và các túi khí bắp chân bơm lần lượt từ mắt cá lên đến gối. Dành cho chân sưng, nặng mỏi.",
+            &[
+                "Vuốt nhẹ từ ngón chân đến gót",
+                "Vuốt chậm dọc lòng bàn chân, về phía gót",
+                "Bắp chân: các túi khí bơm từ mắt cá lên đến gối",
+                "Bàn chân và bắp chân cùng lúc, luôn hướng về gối",
+                "Kết thúc: vuốt thật nhẹ về phía gót",
+            ],
+            &[
+                "Sốt",
+                "Nhiễm trùng cấp tính",
+                "Viêm tắc tĩnh mạch hoặc cục máu đông ở chân",
+                "Giãn tĩnh mạch nặng",
+                "Da bị tổn thương ở bàn chân hoặc chân: vết thương, vết xước sâu, vết bỏng",
+                "Bệnh da ở bàn chân hoặc chân đang bùng phát",
+                "Rối loạn đông máu hoặc đang chảy máu",
+                "Huyết áp cao",
+                "Bệnh mãn tính đang tái phát",
+                "Khối u hoặc ung thư",
+            ],
+        )
     }
 }
 

@@ -215,57 +215,47 @@ pub struct Reflexology {
 
 impl Program for Reflexology {
     fn describe() -> ProgramInfo {
-        let timeline = timeline(Mood::Calming, None);
-        let choice = |value: &str, label: &str| tarsal_sdk::Choice {
-            value: value.into(),
-            label: label.into(),
-        };
         ProgramInfo {
-            id: ID.into(),
-            name: "Reflexology".into(),
-            description: "Point holds from the toes to the heel on the reflex zones of the sole. Calming for the evening, stimulating for the morning.".into(),
-            version: env!("CARGO_PKG_VERSION").into(),
-            duration_s: timeline.expected_duration().as_secs() as u32,
-            steps: timeline.step_infos(),
             options: vec![
-                OptionSpec {
-                    key: "mood".into(),
-                    label: "Mood".into(),
-                    description: "Calming: slower, longer holds, lighter pressure; for the evening. Stimulating: brisker, shorter holds; for the morning.".into(),
-                    kind: OptionKind::Choice(tarsal_sdk::ChoiceOption {
-                        choices: vec![
-                            choice("calming", "Calming (evening)"),
-                            choice("stimulating", "Stimulating (morning)"),
-                        ],
-                        default: "calming".into(),
-                    }),
-                },
-                OptionSpec {
-                    key: "focus".into(),
-                    label: "Focus zone".into(),
-                    description: "A zone that gets more time; the others get a little less.".into(),
-                    kind: OptionKind::Choice(tarsal_sdk::ChoiceOption {
-                        choices: vec![
-                            choice("none", "None"),
-                            choice("toes", "Toes (head, neck)"),
-                            choice("ball", "Ball of the foot (chest)"),
-                            choice("arch", "Arch (abdomen)"),
-                            choice("heel", "Heel (pelvis)"),
-                            choice("spine", "Inner edge (spine)"),
-                        ],
-                        default: "none".into(),
-                    }),
-                },
+                choice_option(
+                    "mood",
+                    "Mood",
+                    "Calming: slower, longer holds, lighter pressure; for the evening. Stimulating: brisker, shorter holds; for the morning.",
+                    &[
+                        ("calming", "Calming (evening)"),
+                        ("stimulating", "Stimulating (morning)"),
+                    ],
+                    "calming",
+                ),
+                choice_option(
+                    "focus",
+                    "Focus zone",
+                    "A zone that gets more time; the others get a little less.",
+                    &[
+                        ("none", "None"),
+                        ("toes", "Toes (head, neck)"),
+                        ("ball", "Ball of the foot (chest)"),
+                        ("arch", "Arch (abdomen)"),
+                        ("heel", "Heel (pelvis)"),
+                        ("spine", "Inner edge (spine)"),
+                    ],
+                    "none",
+                ),
             ],
-            contraindications: contraindications(),
+            contraindications: texts(&CONTRAINDICATIONS),
             uses: Equipment {
                 foot_rollers: true,
-                calf_units: false,
                 sole_heat: true,
-                calf_heat: false,
-                bath: false,
+                ..NOTHING
             },
             translations: vec![vietnamese()],
+            ..described(
+                ID,
+                "Reflexology",
+                "Point holds from the toes to the heel on the reflex zones of the sole. Calming for the evening, stimulating for the morning.",
+                env!("CARGO_PKG_VERSION"),
+                &timeline(Mood::Calming, None),
+            )
         }
     }
 
@@ -288,52 +278,19 @@ impl Program for Reflexology {
     }
 }
 
-fn contraindications() -> Vec<String> {
-    [
-        "Fever or an acute infection",
-        "Wounds, deep scratches or injuries on the feet",
-        "A skin disease on the feet that is flaring up",
-        "A bleeding disorder",
-        "Thrombophlebitis or a blood clot",
-        "Pronounced varicose veins",
-        "A chronic disease that is flaring up",
-        "A young child, or a frail elderly client",
-    ]
-    .map(String::from)
-    .to_vec()
-}
+const CONTRAINDICATIONS: [&str; 8] = [
+    "Fever or an acute infection",
+    "Wounds, deep scratches or injuries on the feet",
+    "A skin disease on the feet that is flaring up",
+    "A bleeding disorder",
+    "Thrombophlebitis or a blood clot",
+    "Pronounced varicose veins",
+    "A chronic disease that is flaring up",
+    "A young child, or a frail elderly client",
+];
 
 fn vietnamese() -> Translation {
     Translation {
-        language: "vi".into(),
-        name: "Bấm huyệt phản xạ bàn chân".into(),
-        description: "Ấn giữ từng điểm từ ngón chân đến gót trên các vùng phản xạ của lòng bàn chân. Thư giãn cho buổi tối, kích thích cho buổi sáng.".into(),
-        steps: [
-            "Khởi động: vuốt toàn bộ lòng bàn chân",
-            "Ngón chân (đầu và cổ): ấn giữ từng điểm",
-            "Phần trước lòng bàn chân (ngực): ấn giữ từng điểm",
-            "Vòm bàn chân (bụng): ấn giữ từng điểm",
-            "Gót chân (vùng chậu): ấn giữ từng điểm",
-            "Mép trong bàn chân (cột sống): lướt chậm từ ngón chân đến gót",
-            "Kết thúc: vuốt nhẹ",
-        ]
-        .map(|title| StepInfo {
-            title: title.into(),
-            staff_action: None,
-        })
-        .to_vec(),
-        contraindications: [
-            "Sốt hoặc nhiễm trùng cấp tính",
-            "Vết thương, vết xước sâu hoặc chấn thương ở bàn chân",
-            "Bệnh da ở bàn chân đang bùng phát",
-            "Rối loạn đông máu",
-            "Viêm tắc tĩnh mạch hoặc cục máu đông",
-            "Giãn tĩnh mạch nặng",
-            "Bệnh mãn tính đang tái phát",
-            "Trẻ nhỏ hoặc người cao tuổi yếu sức",
-        ]
-        .map(String::from)
-        .to_vec(),
         options: vec![
             tarsal_sdk::OptionText {
                 key: "mood".into(),
@@ -358,6 +315,30 @@ fn vietnamese() -> Translation {
                 ],
             },
         ],
+        ..translation(
+            "vi",
+            "Bấm huyệt phản xạ bàn chân",
+            "Ấn giữ từng điểm từ ngón chân đến gót trên các vùng phản xạ của lòng bàn chân. Thư giãn cho buổi tối, kích thích cho buổi sáng.",
+            &[
+                "Khởi động: vuốt toàn bộ lòng bàn chân",
+                "Ngón chân (đầu và cổ): ấn giữ từng điểm",
+                "Phần trước lòng bàn chân (ngực): ấn giữ từng điểm",
+                "Vòm bàn chân (bụng): ấn giữ từng điểm",
+                "Gót chân (vùng chậu): ấn giữ từng điểm",
+                "Mép trong bàn chân (cột sống): lướt chậm từ ngón chân đến gót",
+                "Kết thúc: vuốt nhẹ",
+            ],
+            &[
+                "Sốt hoặc nhiễm trùng cấp tính",
+                "Vết thương, vết xước sâu hoặc chấn thương ở bàn chân",
+                "Bệnh da ở bàn chân đang bùng phát",
+                "Rối loạn đông máu",
+                "Viêm tắc tĩnh mạch hoặc cục máu đông",
+                "Giãn tĩnh mạch nặng",
+                "Bệnh mãn tính đang tái phát",
+                "Trẻ nhỏ hoặc người cao tuổi yếu sức",
+            ],
+        )
     }
 }
 

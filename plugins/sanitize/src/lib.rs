@@ -202,38 +202,31 @@ impl Program for Sanitize {
     fn describe() -> ProgramInfo {
         let all = Timeline::new(all_steps().into_iter().map(|(s, _)| s).collect());
         let (default, _) = timeline(Cycle::AfterClient);
-        let choice = |cycle: Cycle, label: &str| tarsal_sdk::Choice {
-            value: cycle.value().into(),
-            label: label.into(),
-        };
         ProgramInfo {
-            id: ID.into(),
-            name: "Sanitize the foot bath".into(),
-            description: "Drains, cleans and disinfects the foot bath between clients, with 10 minutes of disinfectant through the jets. At the end of the day it adds the footplate cleaning and a detergent cycle.".into(),
-            version: env!("CARGO_PKG_VERSION").into(),
-            duration_s: default.expected_duration().as_secs() as u32,
+            // Every step of both cycles; the duration is the default cycle's.
             steps: all.step_infos(),
-            options: vec![OptionSpec {
-                key: "cycle".into(),
-                label: "Cycle".into(),
-                description: "After each client, or the longer end-of-day cycle (footplate out, detergent cycle, then disinfection).".into(),
-                kind: OptionKind::Choice(tarsal_sdk::ChoiceOption {
-                    choices: vec![
-                        choice(Cycle::AfterClient, "After each client"),
-                        choice(Cycle::EndOfDay, "End of the day"),
-                    ],
-                    default: Cycle::AfterClient.value().into(),
-                }),
-            }],
-            contraindications: vec![],
+            options: vec![choice_option(
+                "cycle",
+                "Cycle",
+                "After each client, or the longer end-of-day cycle (footplate out, detergent cycle, then disinfection).",
+                &[
+                    (Cycle::AfterClient.value(), "After each client"),
+                    (Cycle::EndOfDay.value(), "End of the day"),
+                ],
+                Cycle::AfterClient.value(),
+            )],
             uses: Equipment {
-                foot_rollers: false,
-                calf_units: false,
-                sole_heat: false,
-                calf_heat: false,
                 bath: true,
+                ..NOTHING
             },
             translations: vec![vietnamese()],
+            ..described(
+                ID,
+                "Sanitize the foot bath",
+                "Drains, cleans and disinfects the foot bath between clients, with 10 minutes of disinfectant through the jets. At the end of the day it adds the footplate cleaning and a detergent cycle.",
+                env!("CARGO_PKG_VERSION"),
+                &default,
+            )
         }
     }
 
@@ -268,9 +261,7 @@ fn vietnamese() -> Translation {
         staff_action: staff.map(String::from),
     };
     Translation {
-        language: "vi".into(),
-        name: "Vệ sinh bồn ngâm chân".into(),
-        description: "Xả nước, làm sạch và khử trùng bồn ngâm chân giữa các khách, với 10 phút chất khử trùng chạy qua vòi phun. Cuối ngày có thêm bước vệ sinh tấm đặt chân (footplate) và chu trình chất tẩy rửa.".into(),
+        // The steps carry staff actions, so they are given here in full.
         steps: vec![
             step("Xả nước đã dùng", None),
             step(
@@ -305,13 +296,19 @@ fn vietnamese() -> Translation {
                 Some("Tráng bồn bằng nước sạch và lau khô bằng khăn sạch. Để bồn trống và khô cho đến khách tiếp theo. Sau đó xác nhận."),
             ),
         ],
-        contraindications: vec![],
         options: vec![tarsal_sdk::OptionText {
             key: "cycle".into(),
             label: "Chu trình".into(),
             description: "Sau mỗi khách, hoặc chu trình cuối ngày dài hơn (tháo tấm đặt chân, chu trình chất tẩy rửa, rồi khử trùng).".into(),
             choice_labels: vec!["Sau mỗi khách".into(), "Cuối ngày".into()],
         }],
+        ..translation(
+            "vi",
+            "Vệ sinh bồn ngâm chân",
+            "Xả nước, làm sạch và khử trùng bồn ngâm chân giữa các khách, với 10 phút chất khử trùng chạy qua vòi phun. Cuối ngày có thêm bước vệ sinh tấm đặt chân (footplate) và chu trình chất tẩy rửa.",
+            &[],
+            &[],
+        )
     }
 }
 
