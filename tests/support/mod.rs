@@ -41,15 +41,24 @@ impl Rig {
 
     /// A rig on the standard profile as changed by `edit`.
     pub fn with_profile(edit: impl FnOnce(&mut ChairProfile)) -> Self {
+        Self::assemble(edit, Box::new(BuiltinCatalog::default()), |e| e)
+    }
+
+    /// A rig with its profile, catalog and engine configured by the caller.
+    pub fn assemble(
+        edit: impl FnOnce(&mut ChairProfile),
+        catalog: Box<dyn tarsal_core::program::ProgramCatalog>,
+        engine: impl FnOnce(Engine) -> Engine,
+    ) -> Self {
         let mut profile = ChairProfile::standard();
         edit(&mut profile);
         let profile = Arc::new(profile);
         let sim = Simulator::new(Arc::clone(&profile));
         let handle = sim.handle();
         let chair = Chair::new(
-            Engine::new(profile),
+            engine(Engine::new(profile)),
             sim,
-            Box::new(BuiltinCatalog::default()),
+            catalog,
             SessionId(1),
             TICK,
         );
@@ -139,6 +148,32 @@ impl Rig {
             }
         }
         false
+    }
+
+    /// Runs the current session to its end, playing staff who confirm each
+    /// staff step after `reaction` with `initials`.
+    pub fn run_session_to_end(&mut self, initials: &str, reaction: Duration) {
+        let mut waiting = Duration::ZERO;
+        for _ in 0..(3 * 3600 * 100) {
+            self.tick();
+            let status = self.chair.engine().status();
+            if status.session.is_none() {
+                return;
+            }
+            if status.session.as_ref().is_some_and(|s| s.awaiting_staff) {
+                waiting += TICK;
+                if waiting >= reaction {
+                    self.command(Command::ConfirmStaffStep {
+                        initials: initials.to_owned(),
+                    })
+                    .expect("staff step confirmed");
+                    waiting = Duration::ZERO;
+                }
+            } else {
+                waiting = Duration::ZERO;
+            }
+        }
+        panic!("the session did not end: {:?}", self.codes());
     }
 
     /// Ticks until an event with `code` appears (in the tick it appears);

@@ -90,6 +90,25 @@ pub enum EventKind {
     },
     StaffStepConfirmed {
         step: String,
+        /// Who confirmed (may be empty).
+        initials: String,
+    },
+    /// A sanitize cycle ended and was logged.
+    SanitationLogged(crate::engine::SanitationRecord),
+    /// Filling or draining by hand began or was stopped.
+    ManualBath {
+        action: crate::engine::BathAction,
+    },
+    /// A manual fill or drain reached its level.
+    ManualBathDone {
+        level: Litres,
+    },
+    ServiceMode {
+        on: bool,
+    },
+    /// A technician drove an actuator in service mode.
+    ServiceCommand {
+        command: crate::engine::ManualCommand,
     },
     Clamp(Clamp),
     Interlock(Interlock),
@@ -121,6 +140,17 @@ impl EventKind {
             Self::IntensityChanged { .. } => "session.intensity",
             Self::HeatSwitched { .. } => "session.heat",
             Self::StaffStepConfirmed { .. } => "session.staff_confirmed",
+            Self::SanitationLogged(r) if r.complete => "sanitation.complete",
+            Self::SanitationLogged(_) => "sanitation.incomplete",
+            Self::ManualBath { action } => match action {
+                crate::engine::BathAction::Fill { .. } => "bath.fill",
+                crate::engine::BathAction::Drain => "bath.drain",
+                crate::engine::BathAction::Stop => "bath.stop",
+            },
+            Self::ManualBathDone { .. } => "bath.done",
+            Self::ServiceMode { on: true } => "service.entered",
+            Self::ServiceMode { on: false } => "service.left",
+            Self::ServiceCommand { .. } => "service.command",
             Self::Clamp(c) => c.code(),
             Self::Interlock(i) => i.code(),
             Self::Fault(f) => f.code(),
@@ -137,6 +167,7 @@ impl EventKind {
                 outcome: Outcome::Aborted | Outcome::EmergencyStop | Outcome::Interrupted,
                 ..
             } => Severity::Warning,
+            Self::SanitationLogged(r) if !r.complete => Severity::Warning,
             _ => Severity::Info,
         }
     }
@@ -167,7 +198,30 @@ impl EventKind {
             Self::HeatSwitched { on } => {
                 format!("Heat switched {}.", if *on { "on" } else { "off" })
             }
-            Self::StaffStepConfirmed { step } => format!("Staff confirmed: {step}."),
+            Self::StaffStepConfirmed { step, initials } if initials.is_empty() => {
+                format!("Staff confirmed: {step}.")
+            }
+            Self::StaffStepConfirmed { step, initials } => {
+                format!("Staff ({initials}) confirmed: {step}.")
+            }
+            Self::SanitationLogged(r) if r.complete => format!(
+                "Sanitation cycle logged complete: {} of circulation, bath drained.",
+                human_duration(r.circulation)
+            ),
+            Self::SanitationLogged(r) => {
+                format!("Sanitation cycle logged INCOMPLETE: {}.", r.missing)
+            }
+            Self::ManualBath { action } => match action {
+                crate::engine::BathAction::Fill { to } => format!("Filling the bath to {to}."),
+                crate::engine::BathAction::Drain => "Draining the bath.".into(),
+                crate::engine::BathAction::Stop => "Filling or draining stopped.".into(),
+            },
+            Self::ManualBathDone { level } => format!("The bath is at {level}."),
+            Self::ServiceMode { on: true } => {
+                "Service mode: a technician controls the actuators.".into()
+            }
+            Self::ServiceMode { on: false } => "Service mode ended.".into(),
+            Self::ServiceCommand { command } => format!("Service mode command: {command:?}."),
             Self::Clamp(c) => c.message(),
             Self::Interlock(i) => i.message(),
             Self::Fault(f) => f.message(),
@@ -187,6 +241,9 @@ impl EventKind {
                     .into()
             }
             Self::Interlock(i) => i.advice(),
+            Self::SanitationLogged(r) if !r.complete => {
+                "Run the sanitize cycle again before the next client.".into()
+            }
             _ => String::new(),
         }
     }

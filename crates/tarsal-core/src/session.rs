@@ -39,10 +39,12 @@ pub enum ChairState {
     Fault,
     /// The emergency stop is latched; outputs are safe until reset.
     Estop,
+    /// A technician drives single actuators (through the supervisor).
+    Service,
 }
 
 impl ChairState {
-    pub const ALL: [Self; 7] = [
+    pub const ALL: [Self; 8] = [
         Self::Idle,
         Self::Preparing,
         Self::Running,
@@ -50,6 +52,7 @@ impl ChairState {
         Self::Finishing,
         Self::Fault,
         Self::Estop,
+        Self::Service,
     ];
 
     pub const fn code(self) -> &'static str {
@@ -61,6 +64,7 @@ impl ChairState {
             Self::Finishing => "finishing",
             Self::Fault => "fault",
             Self::Estop => "estop",
+            Self::Service => "service",
         }
     }
 

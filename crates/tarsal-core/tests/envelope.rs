@@ -400,7 +400,7 @@ proptest! {
                 Staff::Heat(on) => Some(Command::SetHeat(*on)),
             };
             if let Some(c) = command
-                && engine.command(c).is_ok()
+                && engine.command(c.clone()).is_ok()
                 && let Command::SetIntensity(i) = c
             {
                 intensity = i;

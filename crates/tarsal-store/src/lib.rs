@@ -42,7 +42,7 @@ pub enum StoreError {
     Encode(#[from] serde_json::Error),
 }
 
-const SCHEMA_VERSION: i64 = 1;
+const SCHEMA_VERSION: i64 = 2;
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS sessions (
@@ -68,6 +68,18 @@ CREATE TABLE IF NOT EXISTS events (
 );
 CREATE INDEX IF NOT EXISTS events_by_session ON events(session_id);
 CREATE INDEX IF NOT EXISTS events_by_code ON events(code);
+-- Schema 2: one row per sanitize cycle, from what the bath actually did.
+CREATE TABLE IF NOT EXISTS sanitation_log (
+    id            INTEGER PRIMARY KEY AUTOINCREMENT,
+    session_id    INTEGER REFERENCES sessions(id),
+    at            INTEGER NOT NULL,   -- unix ms, when the cycle ended
+    cycle         TEXT    NOT NULL,   -- after-client, end-of-day …
+    complete      INTEGER NOT NULL,   -- 0 or 1
+    circulation_s REAL    NOT NULL,   -- jets running with water in the bath
+    drained       INTEGER NOT NULL,
+    initials      TEXT    NOT NULL,   -- staff who confirmed its steps, comma-separated
+    missing       TEXT    NOT NULL    -- why it is incomplete
+);
 ";
 
 /// A session as stored.
@@ -95,6 +107,20 @@ pub struct EventRow {
     pub message: String,
     pub advice: String,
     pub data: serde_json::Value,
+}
+
+/// One sanitize cycle as logged.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct SanitationRow {
+    pub id: i64,
+    pub session: Option<SessionId>,
+    pub at: UnixMillis,
+    pub cycle: String,
+    pub complete: bool,
+    pub circulation_s: f64,
+    pub drained: bool,
+    pub initials: Vec<String>,
+    pub missing: String,
 }
 
 /// Which events to read.
@@ -254,6 +280,22 @@ impl Store {
                             ],
                         )?;
                     }
+                    EventKind::SanitationLogged(rec) => {
+                        tx.execute(
+                            "INSERT INTO sanitation_log (session_id, at, cycle, complete, circulation_s, drained, initials, missing)
+                             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                            params![
+                                session,
+                                r.wall.0,
+                                rec.cycle,
+                                rec.complete,
+                                rec.circulation.as_secs_f64(),
+                                rec.drained,
+                                rec.initials.join(","),
+                                rec.missing
+                            ],
+                        )?;
+                    }
                     EventKind::SessionEnded { outcome, detail } => {
                         tx.execute(
                             "UPDATE sessions SET ended_at = ?1, outcome = ?2, detail = ?3 WHERE id = ?4",
@@ -335,6 +377,84 @@ impl Store {
             .collect::<Result<Vec<_>, _>>()?;
         Ok(rows)
     }
+}
+
+impl Store {
+    /// The newest `limit` sanitize cycles, newest first.
+    pub fn sanitation_log(&self, limit: u32) -> Result<Vec<SanitationRow>, StoreError> {
+        let mut stmt = self.conn.prepare(
+            "SELECT id, session_id, at, cycle, complete, circulation_s, drained, initials, missing
+             FROM sanitation_log ORDER BY id DESC LIMIT ?1",
+        )?;
+        let rows = stmt
+            .query_map([limit], |r| {
+                let initials: String = r.get(7)?;
+                Ok(SanitationRow {
+                    id: r.get(0)?,
+                    session: r.get::<_, Option<i64>>(1)?.map(|s| SessionId(s as u64)),
+                    at: UnixMillis(r.get(2)?),
+                    cycle: r.get(3)?,
+                    complete: r.get(4)?,
+                    circulation_s: r.get(5)?,
+                    drained: r.get(6)?,
+                    initials: initials
+                        .split(',')
+                        .filter(|s| !s.is_empty())
+                        .map(str::to_owned)
+                        .collect(),
+                    missing: r.get(8)?,
+                })
+            })?
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(rows)
+    }
+
+    /// Whether a client session (one that ran, of any program but
+    /// `sanitize_program`) ended after the last complete sanitize cycle.
+    pub fn sanitation_owed(&self, sanitize_program: &str) -> Result<bool, StoreError> {
+        let (last_client, last_clean): (Option<i64>, Option<i64>) = self.conn.query_row(
+            "SELECT
+                (SELECT MAX(ended_at) FROM sessions
+                  WHERE program != ?1 AND ended_at IS NOT NULL
+                    AND id IN (SELECT session_id FROM events WHERE code = 'session.running')),
+                (SELECT MAX(at) FROM sanitation_log WHERE complete = 1)",
+            [sanitize_program],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )?;
+        Ok(match (last_client, last_clean) {
+            (None, _) => false,
+            (Some(_), None) => true,
+            (Some(client), Some(clean)) => clean < client,
+        })
+    }
+}
+
+/// The sanitation log as CSV (oldest first), for inspectors and records.
+/// Times are UTC (RFC 3339).
+pub fn sanitation_csv(rows: &[SanitationRow]) -> String {
+    let quote = |s: &str| {
+        if s.contains([',', '"', '\n']) {
+            format!("\"{}\"", s.replace('"', "\"\""))
+        } else {
+            s.to_owned()
+        }
+    };
+    let mut out = String::from(
+        "date_time_utc,cycle,complete,circulation_minutes,drained,staff_initials,missing\n",
+    );
+    for r in rows.iter().rev() {
+        out.push_str(&format!(
+            "{},{},{},{:.1},{},{},{}\n",
+            r.at,
+            quote(&r.cycle),
+            if r.complete { "yes" } else { "no" },
+            r.circulation_s / 60.0,
+            if r.drained { "yes" } else { "no" },
+            quote(&r.initials.join(" ")),
+            quote(&r.missing)
+        ));
+    }
+    out
 }
 
 fn session_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<SessionRow> {

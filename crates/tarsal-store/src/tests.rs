@@ -133,3 +133,66 @@ fn the_writer_thread_stores_everything_sent_before_it_is_dropped() {
     assert_eq!(s.events(&EventQuery::default()).unwrap().len(), 200);
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn sanitize_cycles_are_logged_and_settle_what_is_owed() {
+    use tarsal_core::engine::SanitationRecord;
+    let mut s = Store::open_in_memory().unwrap();
+    assert!(!s.sanitation_owed("sanitize").unwrap());
+    // A client session that ran.
+    s.record(&[
+        rec("c1", 100, Some(1), started("classic")),
+        rec("c2", 110, Some(1), EventKind::SessionRunning),
+        rec(
+            "c3",
+            200,
+            Some(1),
+            EventKind::SessionEnded {
+                outcome: Outcome::Completed,
+                detail: String::new(),
+            },
+        ),
+    ])
+    .unwrap();
+    assert!(s.sanitation_owed("sanitize").unwrap());
+    let logged = |complete: bool| {
+        EventKind::SanitationLogged(SanitationRecord {
+            cycle: "after-client".into(),
+            complete,
+            circulation: Duration::from_secs(if complete { 610 } else { 300 }),
+            drained: true,
+            initials: vec!["AB".into(), "C.D.".into()],
+            missing: if complete {
+                String::new()
+            } else {
+                "too short".into()
+            },
+        })
+    };
+    s.record(&[
+        rec("s1", 300, Some(2), started("sanitize")),
+        rec("s2", 400, Some(2), logged(false)),
+    ])
+    .unwrap();
+    assert!(
+        s.sanitation_owed("sanitize").unwrap(),
+        "an incomplete cycle settles nothing"
+    );
+    s.record(&[
+        rec("s3", 500, Some(3), started("sanitize")),
+        rec("s4", 600, Some(3), logged(true)),
+    ])
+    .unwrap();
+    assert!(!s.sanitation_owed("sanitize").unwrap());
+    let log = s.sanitation_log(10).unwrap();
+    assert_eq!(log.len(), 2);
+    assert!(log[0].complete && !log[1].complete);
+    let csv = sanitation_csv(&log);
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(lines.len(), 3);
+    assert!(
+        lines[1].contains(",no,5.0,yes,") && lines[1].ends_with("too short"),
+        "{csv}"
+    );
+    assert!(lines[2].contains(",yes,10.2,yes,AB C.D.,"), "{csv}");
+}

@@ -17,7 +17,43 @@ pub struct Config {
     pub service: ServiceSection,
     pub session: SessionSection,
     pub programs: ProgramsSection,
+    pub sanitation: SanitationSection,
     pub simulator: SimulatorSection,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SanitationSection {
+    /// The program that sanitizes the bath.
+    pub program: String,
+    /// Refuse the next client until the cycle after the previous client is
+    /// logged complete (California requires the cycle; the gate is the
+    /// salon's choice).
+    pub required_between_clients: bool,
+    /// Jet circulation a complete cycle needs.
+    #[serde(rename = "circulation_min", deserialize_with = "config_file::minutes")]
+    pub circulation: Duration,
+}
+
+impl Default for SanitationSection {
+    fn default() -> Self {
+        let policy = tarsal_core::engine::SanitationPolicy::default();
+        Self {
+            program: policy.program,
+            required_between_clients: policy.required_between_clients,
+            circulation: policy.circulation,
+        }
+    }
+}
+
+impl SanitationSection {
+    pub fn policy(&self) -> tarsal_core::engine::SanitationPolicy {
+        tarsal_core::engine::SanitationPolicy {
+            program: self.program.clone(),
+            circulation: self.circulation,
+            required_between_clients: self.required_between_clients,
+        }
+    }
 }
 
 #[derive(Clone, Debug, Deserialize)]
@@ -179,6 +215,12 @@ impl Config {
             512.0,
             "programs.memory_limit_mib",
             "MiB",
+        );
+        c.duration(
+            config.sanitation.circulation,
+            Duration::from_secs(60),
+            Duration::from_secs(60 * 60),
+            "sanitation.circulation_min",
         );
         if let Some(d) = config.session.max_duration {
             c.duration(

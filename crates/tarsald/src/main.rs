@@ -149,6 +149,11 @@ fn run(args: Args) -> Result<ExitCode> {
 
     let store = open_store(&config.service.database)?;
     let first_session = store.next_session_id()?;
+    let policy = config.sanitation.policy();
+    let owed = store.sanitation_owed(&policy.program)?;
+    if owed && policy.required_between_clients {
+        tracing::warn!(program = %policy.program, "the bath must be sanitized before the next client");
+    }
     let (store_tx, store_writer) =
         StoreWriter::spawn(store).context("starting the store thread")?;
 
@@ -163,7 +168,7 @@ fn run(args: Args) -> Result<ExitCode> {
     let simulator = Simulator::new(Arc::clone(&profile));
     let sim = simulator.handle();
     let chair = Chair::new(
-        Engine::new(Arc::clone(&profile)),
+        Engine::new(Arc::clone(&profile)).with_sanitation(policy, owed),
         simulator,
         Box::new(programs),
         first_session,
@@ -474,7 +479,10 @@ async fn confirm_staff_steps(handle: ChairHandle, after: Duration) {
         let since = *waiting_since.get_or_insert(at);
         if at.saturating_sub(since) >= after {
             tracing::info!(step = %step, "simulated staff confirm the step");
-            let _ = handle.command(tarsal_core::Command::ConfirmStaffStep).await;
+            let initials = "SIM".to_owned();
+            let _ = handle
+                .command(tarsal_core::Command::ConfirmStaffStep { initials })
+                .await;
             waiting_since = None;
         }
     }

@@ -141,7 +141,9 @@ pub fn run_session(
             let since = *waiting_since.get_or_insert(now);
             if now - since >= setting.staff_reaction {
                 chair
-                    .command(Command::ConfirmStaffStep)
+                    .command(Command::ConfirmStaffStep {
+                        initials: "SIM".into(),
+                    })
                     .map_err(|e| RunError::Failed(anyhow!("confirming a staff step: {e}")))?;
                 events.extend(chair.drain_events());
                 confirmations += 1;

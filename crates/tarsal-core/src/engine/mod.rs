@@ -18,8 +18,14 @@ use crate::units::{Celsius, Intensity, PercentPerSecond};
 use std::sync::Arc;
 use std::time::Duration;
 
+mod manual;
+mod sanitation;
+
+pub use manual::{BathAction, ManualCommand, all_cells, carriage_to};
+pub use sanitation::{BathTally, SanitationPolicy, SanitationRecord};
+
 /// Something a client asks of the chair, other than starting a program.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum Command {
     Pause,
     Resume,
@@ -29,8 +35,18 @@ pub enum Command {
     Reset,
     SetIntensity(Intensity),
     SetHeat(bool),
-    /// Staff did what the current step asked (for example, added disinfectant).
-    ConfirmStaffStep,
+    /// Staff did what the current step asked (for example, added
+    /// disinfectant); their initials go into the sanitation log.
+    ConfirmStaffStep {
+        initials: String,
+    },
+    /// Fill or drain the bath by hand while no session runs.
+    Bath(BathAction),
+    /// A technician takes direct control of single actuators (idle only).
+    EnterServiceMode,
+    LeaveServiceMode,
+    /// Drive one actuator in service mode, through the supervisor.
+    SetActuator(ManualCommand),
 }
 
 /// Why the chair would not do what it was asked. `code()` names it for D-Bus
@@ -61,6 +77,14 @@ pub enum Refusal {
     NothingToReset,
     #[error("the program is not waiting for staff")]
     NotAwaitingStaff,
+    #[error("the bath must be sanitized after the previous client first: run `{program}`")]
+    SanitationRequired { program: String },
+    #[error("the chair is not in service mode")]
+    NotInServiceMode,
+    #[error("{what} is not allowed; allowed: {allowed}")]
+    InvalidValue { what: String, allowed: String },
+    #[error("confirm first that the client has none of these: {contraindications}")]
+    ContraindicationsNotConfirmed { contraindications: String },
 }
 
 impl Refusal {
@@ -81,6 +105,10 @@ impl Refusal {
             Self::ResetBlocked { .. } => "ResetBlocked",
             Self::NothingToReset => "NothingToReset",
             Self::NotAwaitingStaff => "NotAwaitingStaff",
+            Self::SanitationRequired { .. } => "SanitationRequired",
+            Self::NotInServiceMode => "NotInServiceMode",
+            Self::InvalidValue { .. } => "InvalidValue",
+            Self::ContraindicationsNotConfirmed { .. } => "ContraindicationsNotConfirmed",
         }
     }
 }
@@ -124,6 +152,12 @@ pub struct ChairStatus {
     pub outputs: Outputs,
     /// Heater setpoints in force.
     pub setpoints: Heaters<Option<Celsius>>,
+    /// A manual fill or drain in progress.
+    pub manual_bath: Option<BathAction>,
+    /// A client session ended since the bath was last sanitized.
+    pub sanitation_owed: bool,
+    /// The salon requires sanitizing between clients.
+    pub sanitation_required: bool,
 }
 
 struct Session {
@@ -151,6 +185,10 @@ struct Session {
     staff_confirmations: u32,
     last_request: Request,
     ending: Option<(Outcome, String)>,
+    /// What the bath did.
+    tally: BathTally,
+    /// Initials of staff who confirmed steps.
+    initials: Vec<String>,
 }
 
 pub struct Engine {
@@ -168,6 +206,10 @@ pub struct Engine {
     events: Vec<Event>,
     scratch: Vec<EventKind>,
     revision: u64,
+    service: Option<manual::ServiceMode>,
+    manual_bath: Option<BathAction>,
+    sanitation: SanitationPolicy,
+    sanitation_owed: bool,
 }
 
 impl Engine {
@@ -187,7 +229,20 @@ impl Engine {
             events: Vec::new(),
             scratch: Vec::new(),
             revision: 0,
+            service: None,
+            manual_bath: None,
+            sanitation: SanitationPolicy::default(),
+            sanitation_owed: false,
         }
+    }
+
+    /// How sanitizing is handled; `owed` says whether a client session has
+    /// ended since the last complete cycle (the service reads it from its
+    /// database at start).
+    pub fn with_sanitation(mut self, policy: SanitationPolicy, owed: bool) -> Self {
+        self.sanitation = policy;
+        self.sanitation_owed = owed;
+        self
     }
 
     /// Changes whenever something discrete changes (state, session, step,
@@ -249,6 +304,9 @@ impl Engine {
             sensors: self.sensors,
             outputs: *self.supervisor.outputs(),
             setpoints: *self.supervisor.setpoints(),
+            manual_bath: self.manual_bath,
+            sanitation_owed: self.sanitation_owed,
+            sanitation_required: self.sanitation.required_between_clients,
         }
     }
 
@@ -283,7 +341,10 @@ impl Engine {
             staff_confirmations: 0,
             last_request: Request::OFF,
             ending: None,
+            tally: BathTally::default(),
+            initials: Vec::new(),
         });
+        self.manual_bath = None;
         self.state = ChairState::Preparing;
         self.push(EventKind::SessionStarted {
             program: info.id.clone(),
@@ -311,6 +372,14 @@ impl Engine {
                 missing: missing.join(", "),
             });
         }
+        if self.sanitation.required_between_clients
+            && self.sanitation_owed
+            && info.id != self.sanitation.program
+        {
+            return Err(Refusal::SanitationRequired {
+                program: self.sanitation.program.clone(),
+            });
+        }
         Ok(())
     }
 
@@ -324,6 +393,10 @@ impl Engine {
 
     pub fn command(&mut self, command: Command) -> Result<(), Refusal> {
         match command {
+            Command::Bath(action) => self.bath_action(action),
+            Command::EnterServiceMode => self.enter_service_mode(),
+            Command::LeaveServiceMode => self.leave_service_mode(),
+            Command::SetActuator(c) => self.set_actuator(c),
             Command::EmergencyStop(source) => {
                 self.enter_estop(source);
                 Ok(())
@@ -360,6 +433,13 @@ impl Engine {
                 state if state.in_session() => Err(Refusal::NotPaused),
                 _ => Err(Refusal::NotRunning),
             },
+            Command::SetIntensity(intensity) if self.state == ChairState::Service => {
+                if let Some(service) = self.service.as_mut() {
+                    service.intensity = intensity;
+                }
+                self.push(EventKind::IntensityChanged { intensity });
+                Ok(())
+            }
             Command::SetIntensity(intensity) => {
                 let profile = Arc::clone(&self.profile);
                 let s = self.live_session()?;
@@ -380,15 +460,28 @@ impl Engine {
                 self.push(EventKind::HeatSwitched { on });
                 Ok(())
             }
-            Command::ConfirmStaffStep => {
+            Command::ConfirmStaffStep { initials } => {
                 let s = self.live_session()?;
                 if !s.awaiting_staff {
                     return Err(Refusal::NotAwaitingStaff);
                 }
+                let initials = initials.trim().to_owned();
+                let letters = initials
+                    .chars()
+                    .all(|c| c.is_alphabetic() || c == '.' || c == '-');
+                if initials.chars().count() > 8 || !letters {
+                    return Err(Refusal::InvalidValue {
+                        what: format!("initials `{initials}`"),
+                        allowed: "up to 8 letters (dots and hyphens allowed)".into(),
+                    });
+                }
                 s.staff_confirmations += 1;
                 s.awaiting_staff = false;
+                if !initials.is_empty() {
+                    s.initials.push(initials.clone());
+                }
                 let step = s.info.step_title(s.step as usize).to_owned();
-                self.push(EventKind::StaffStepConfirmed { step });
+                self.push(EventKind::StaffStepConfirmed { step, initials });
                 Ok(())
             }
         }
@@ -482,6 +575,10 @@ impl Engine {
         }
         debug_assert!(!verdict.faulted || self.state.is_latched());
         self.scratch = scratch;
+        if let (Some(s), Some(bath)) = (self.session.as_mut(), &self.profile.bath) {
+            s.tally
+                .tick(dt, self.supervisor.outputs(), sensors, bath.min_level);
+        }
         self.supervisor.outputs()
     }
 
@@ -494,6 +591,13 @@ impl Engine {
     ) -> Option<(Intensity, bool, bool)> {
         let now = self.now;
         let profile = Arc::clone(&self.profile);
+        if self.session.is_none() {
+            return match self.state {
+                ChairState::Idle => self.manual_bath_request(sensors),
+                ChairState::Service => self.service_request(),
+                _ => None,
+            };
+        }
         let session = self.session.as_mut()?;
         let params = (session.intensity, session.heat, session.options.bath);
 
@@ -564,7 +668,7 @@ impl Engine {
                 }
                 self.park(params, sensors)
             }
-            ChairState::Idle | ChairState::Fault | ChairState::Estop => None,
+            ChairState::Idle | ChairState::Fault | ChairState::Estop | ChairState::Service => None,
         }
     }
 
@@ -702,6 +806,36 @@ impl Engine {
                 session: Some(s.id),
                 kind: EventKind::SessionEnded { outcome, detail },
             });
+            if s.info.id == self.sanitation.program {
+                let drained = self
+                    .profile
+                    .bath
+                    .as_ref()
+                    .is_some_and(|b| self.sensors.water_level <= b.empty_level);
+                let cycle = match s.options.values.get("cycle") {
+                    Some(crate::session::OptionValue::Text(c)) => c.clone(),
+                    _ => String::new(),
+                };
+                let record = SanitationRecord::judge(
+                    &self.sanitation,
+                    cycle,
+                    outcome == Outcome::Completed,
+                    &s.tally,
+                    drained,
+                    s.initials,
+                );
+                if record.complete {
+                    self.sanitation_owed = false;
+                }
+                self.events.push(Event {
+                    at: self.now,
+                    session: Some(s.id),
+                    kind: EventKind::SanitationLogged(record),
+                });
+            } else if s.called {
+                // A client was in the chair: the bath needs sanitizing.
+                self.sanitation_owed = true;
+            }
         }
         if !self.state.is_latched() {
             self.state = ChairState::Idle;
@@ -709,6 +843,8 @@ impl Engine {
     }
 
     fn latch(&mut self, fault: Fault) {
+        self.service = None;
+        self.manual_bath = None;
         if self.session.is_some() {
             let detail = fault.message();
             self.end_session(Outcome::Aborted, detail);
@@ -723,6 +859,8 @@ impl Engine {
 
     fn enter_estop(&mut self, source: StopSource) {
         self.supervisor.force_safe();
+        self.service = None;
+        self.manual_bath = None;
         if self.state == ChairState::Estop {
             return;
         }
