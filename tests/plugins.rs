@@ -184,7 +184,7 @@ fn tarsald_reloads_its_programs_on_sighup() {
     std::fs::create_dir_all(dir.join("programs")).unwrap();
     let log = dir.join("log.txt");
     let child = Command::new(binary("tarsald"))
-        .args(["--sim", "--log-format", "json"])
+        .args(["--sim", "--bus", "none", "--log-format", "json"])
         .arg("--programs")
         .arg(dir.join("programs"))
         .arg("--db")

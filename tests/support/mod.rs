@@ -4,6 +4,8 @@
 
 #![allow(dead_code)]
 
+pub mod bus;
+
 use std::sync::Arc;
 use std::time::Duration;
 use tarsal_core::Engine;

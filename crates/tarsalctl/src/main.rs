@@ -1,11 +1,12 @@
 //! `tarsalctl`: the command-line tool for technicians and integrators.
 //!
-//! Works offline on the chair and on a developer's machine: checks chair
-//! profiles, builds, inspects, checks and simulates massage program plugins,
-//! and reads the session and event history from the service's database. Live
-//! control over D-Bus comes with the D-Bus API.
+//! Live control of a running `tarsald` over D-Bus (status, watch, start,
+//! stop, emergency stop, bath, sanitation log, service mode, the simulator),
+//! and offline tools: chair profile checks, the session history in the
+//! database, and everything a program developer needs (`program …`).
 
 mod history;
+mod live;
 mod program;
 
 use anyhow::{Context, Result};
@@ -22,14 +23,39 @@ const DEFAULT_DATABASE: &str = "/var/lib/tarsal/tarsal.db";
 #[command(
     name = "tarsalctl",
     version,
-    about = "Control and inspect a Tarsal pedicure chair"
+    about = "Control and inspect a Tarsal pedicure chair",
+    after_help = "Exit status: 0 done; 1 unexpected error; 2 bad arguments (or, for `program`, a plugin that \
+                  does not load or misbehaves); 3 the chair refused (the message says why); 4 the service \
+                  cannot be reached; 5 the bus policy denies this user."
 )]
 struct Cli {
     /// Print machine-readable JSON instead of text
     #[arg(long, global = true)]
     json: bool,
+    /// The bus tarsald serves on
+    #[arg(long, global = true, value_enum, default_value = "system")]
+    bus: BusArg,
+    /// The bus at this address (overrides --bus)
+    #[arg(long, global = true, value_name = "ADDRESS")]
+    bus_address: Option<String>,
     #[command(subcommand)]
     command: Cmd,
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum BusArg {
+    System,
+    Session,
+}
+
+impl Cli {
+    fn bus(&self) -> tarsal_dbus::Bus {
+        match (&self.bus_address, self.bus) {
+            (Some(a), _) => tarsal_dbus::Bus::Address(a.clone()),
+            (None, BusArg::System) => tarsal_dbus::Bus::System,
+            (None, BusArg::Session) => tarsal_dbus::Bus::Session,
+        }
+    }
 }
 
 #[derive(Subcommand)]
@@ -44,7 +70,80 @@ enum Cmd {
         #[command(subcommand)]
         command: ProgramCmd,
     },
-    /// Recent sessions, newest first
+    /// The chair's state now
+    Status,
+    /// Follow the chair live (state changes and events) until Ctrl-C
+    Watch,
+    /// The programs this chair can run
+    Programs,
+    /// Start a program
+    Start {
+        program: String,
+        /// 1–5
+        #[arg(long, value_parser = clap::value_parser!(u8).range(1..=5))]
+        intensity: Option<u8>,
+        #[arg(long)]
+        no_heat: bool,
+        #[arg(long)]
+        no_bath: bool,
+        /// A program option (repeatable)
+        #[arg(long = "option", value_name = "KEY=VALUE")]
+        options: Vec<String>,
+        /// Staff confirmed the client has none of the program's contraindications
+        #[arg(long)]
+        confirm_contraindications: bool,
+    },
+    /// Pause the session
+    Pause,
+    /// Resume a paused session
+    Resume,
+    /// Stop the session (rollers park, everything winds down)
+    Stop,
+    /// Emergency stop: all motion and heat off at once (latched until reset)
+    Estop,
+    /// Acknowledge latched faults or the emergency stop
+    Reset,
+    /// Set the intensity of the running session (1–5)
+    Intensity {
+        #[arg(value_parser = clap::value_parser!(u8).range(1..=5))]
+        level: u8,
+    },
+    /// Heat on or off for the running session
+    Heat { state: OnOff },
+    /// Confirm the staff step the program waits for
+    Confirm {
+        /// Staff initials, for the sanitation log
+        #[arg(long, default_value = "")]
+        initials: String,
+    },
+    /// Fill or drain the bath by hand (no session may run)
+    Bath {
+        #[command(subcommand)]
+        action: BathCmd,
+    },
+    /// The sanitize cycles logged
+    SanitationLog {
+        #[arg(long, default_value_t = 20)]
+        limit: u32,
+        /// The whole log as CSV
+        #[arg(long)]
+        csv: bool,
+    },
+    /// Every actuator: what it is told, what its sensors read
+    Actuators,
+    /// A technician's service mode: single actuators, still through the safety supervisor
+    Service {
+        #[command(subcommand)]
+        action: ServiceCmd,
+    },
+    /// Control the simulated chair (fault injection, feet, emergency button)
+    Sim {
+        #[command(subcommand)]
+        action: SimCmd,
+    },
+    /// Print shell completions
+    Completions { shell: clap_complete::Shell },
+    /// Recent sessions from the database, newest first (offline)
     Sessions {
         #[arg(long, value_name = "PATH", default_value = DEFAULT_DATABASE)]
         db: PathBuf,
@@ -54,8 +153,9 @@ enum Cmd {
     },
     /// Recorded events (sessions, clamps, interlocks, faults), oldest first
     Events {
-        #[arg(long, value_name = "PATH", default_value = DEFAULT_DATABASE)]
-        db: PathBuf,
+        /// Read this database directly instead of asking the service
+        #[arg(long, value_name = "PATH")]
+        db: Option<PathBuf>,
         /// Only events of this session
         #[arg(long, value_name = "ID")]
         session: Option<u64>,
@@ -66,6 +166,58 @@ enum Cmd {
         #[arg(long, default_value_t = 50)]
         limit: u32,
     },
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum OnOff {
+    On,
+    Off,
+}
+
+#[derive(Subcommand)]
+enum BathCmd {
+    /// Fill to LITRES
+    Fill { litres: f64 },
+    /// Drain the bath
+    Drain,
+    /// Stop filling or draining
+    Stop,
+}
+
+#[derive(Subcommand)]
+enum ServiceCmd {
+    /// Enter service mode (idle chair only)
+    Enter,
+    /// Leave service mode
+    Leave,
+    /// Every actuator off
+    Off,
+    /// Drive one actuator, e.g. `service set calf_unit.left ankle=30`
+    Set {
+        /// Actuator id (see `tarsalctl actuators`)
+        actuator: String,
+        /// Settings; keys not given are off or zero
+        #[arg(value_name = "KEY=VALUE")]
+        settings: Vec<String>,
+    },
+}
+
+#[derive(Subcommand)]
+enum SimCmd {
+    /// Inject a fault, e.g. '{"fault":"drain_blocked"}'
+    Inject { fault: String },
+    /// Repair every injected fault
+    Clear,
+    /// Feet on or off the footrest
+    Feet { state: OnOff },
+    /// Press or release the emergency-stop button
+    Button { state: PressRelease },
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum PressRelease {
+    Press,
+    Release,
 }
 
 #[derive(Subcommand)]
@@ -140,18 +292,98 @@ enum ProgramCmd {
 }
 
 fn main() -> ExitCode {
+    // Die quietly when the reader of our output goes away (`| head`), as
+    // command-line tools do, instead of panicking on a broken pipe.
+    // SAFETY: restoring the default disposition of a signal at start, before
+    // any thread exists.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
     let cli = Cli::parse();
     match run(&cli) {
         Ok(code) => code,
         Err(e) => {
             eprintln!("tarsalctl: {e:#}");
-            ExitCode::FAILURE
+            match e.downcast_ref::<live::BusFailure>() {
+                Some(f) => ExitCode::from(f.code),
+                None => ExitCode::FAILURE,
+            }
         }
     }
 }
 
 fn run(cli: &Cli) -> Result<ExitCode> {
+    let bus = cli.bus();
+    let json = cli.json;
     match &cli.command {
+        Cmd::Status => live::status(&bus, json),
+        Cmd::Watch => live::watch(&bus, json),
+        Cmd::Programs => live::programs(&bus, json),
+        Cmd::Start {
+            program,
+            intensity,
+            no_heat,
+            no_bath,
+            options,
+            confirm_contraindications,
+        } => live::start(
+            &bus,
+            live::StartArgs {
+                program: program.clone(),
+                intensity: *intensity,
+                no_heat: *no_heat,
+                no_bath: *no_bath,
+                options: options.clone(),
+                confirm_contraindications: *confirm_contraindications,
+            },
+            json,
+        ),
+        Cmd::Pause => live::call(&bus, "paused", async |c| c.pause().await),
+        Cmd::Resume => live::call(&bus, "resumed", async |c| c.resume().await),
+        Cmd::Stop => live::call(&bus, "stopping", async |c| c.stop().await),
+        Cmd::Estop => live::call(&bus, "emergency stop", async |c| c.emergency_stop().await),
+        Cmd::Reset => live::call(&bus, "reset", async |c| c.reset_fault().await),
+        Cmd::Intensity { level } => {
+            live::call(&bus, "intensity set", async |c| c.set_intensity(*level).await)
+        }
+        Cmd::Heat { state } => {
+            let on = matches!(state, OnOff::On);
+            live::call(&bus, if on { "heat on" } else { "heat off" }, async |c| c.set_heat(on).await)
+        }
+        Cmd::Confirm { initials } => {
+            live::call(&bus, "confirmed", async |c| c.confirm_staff_step(initials).await)
+        }
+        Cmd::Bath { action } => match action {
+            BathCmd::Fill { litres } => {
+                live::call(&bus, "filling", async |c| c.fill_bath(*litres).await)
+            }
+            BathCmd::Drain => live::call(&bus, "draining", async |c| c.drain_bath().await),
+            BathCmd::Stop => live::call(&bus, "stopped", async |c| c.stop_bath().await),
+        },
+        Cmd::SanitationLog { limit, csv } => live::sanitation_log(&bus, *limit, *csv, json),
+        Cmd::Actuators => live::actuators(&bus, json),
+        Cmd::Service { action } => match action {
+            ServiceCmd::Enter => live::service(&bus, "enter"),
+            ServiceCmd::Leave => live::service(&bus, "leave"),
+            ServiceCmd::Off => live::service(&bus, "off"),
+            ServiceCmd::Set { actuator, settings } => live::service_set(&bus, actuator, settings),
+        },
+        Cmd::Sim { action } => live::simulator(
+            &bus,
+            match action {
+                SimCmd::Inject { fault } => live::SimAction::Inject(fault.clone()),
+                SimCmd::Clear => live::SimAction::Clear,
+                SimCmd::Feet { state } => live::SimAction::Feet(matches!(state, OnOff::On)),
+                SimCmd::Button { state } => {
+                    live::SimAction::Button(matches!(state, PressRelease::Press))
+                }
+            },
+        ),
+        Cmd::Completions { shell } => {
+            let mut cmd = <Cli as clap::CommandFactory>::command();
+            clap_complete::generate(*shell, &mut cmd, "tarsalctl", &mut std::io::stdout());
+            Ok(ExitCode::SUCCESS)
+        }
         Cmd::Profile {
             command: ProfileCmd::Check { file },
         } => profile_check(file, cli.json),
@@ -207,7 +439,7 @@ fn run(cli: &Cli) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Cmd::Events {
-            db,
+            db: Some(db),
             session,
             code,
             limit,
@@ -215,6 +447,12 @@ fn run(cli: &Cli) -> Result<ExitCode> {
             history::events(db, *session, code.clone(), *limit, cli.json)?;
             Ok(ExitCode::SUCCESS)
         }
+        Cmd::Events {
+            db: None,
+            code,
+            limit,
+            ..
+        } => live::events(&bus, *limit, code.as_deref(), json),
     }
 }
 

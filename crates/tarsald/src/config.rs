@@ -18,7 +18,49 @@ pub struct Config {
     pub session: SessionSection,
     pub programs: ProgramsSection,
     pub sanitation: SanitationSection,
+    pub dbus: DbusSection,
     pub simulator: SimulatorSection,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DbusSection {
+    /// `system`, `session` or `none`.
+    pub bus: BusKind,
+    /// An explicit bus address; overrides `bus`.
+    pub address: Option<String>,
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "snake_case")]
+pub enum BusKind {
+    #[default]
+    System,
+    Session,
+    None,
+}
+
+impl Default for DbusSection {
+    fn default() -> Self {
+        Self {
+            bus: BusKind::System,
+            address: None,
+        }
+    }
+}
+
+impl DbusSection {
+    /// The bus to serve on, if any.
+    pub fn bus(&self) -> Option<tarsal_dbus::Bus> {
+        if let Some(a) = &self.address {
+            return Some(tarsal_dbus::Bus::Address(a.clone()));
+        }
+        match self.bus {
+            BusKind::System => Some(tarsal_dbus::Bus::System),
+            BusKind::Session => Some(tarsal_dbus::Bus::Session),
+            BusKind::None => None,
+        }
+    }
 }
 
 #[derive(Clone, Debug, Deserialize)]

@@ -53,6 +53,13 @@ struct Args {
     /// SQLite database [default: /var/lib/tarsal/tarsal.db]
     #[arg(long, value_name = "PATH")]
     db: Option<PathBuf>,
+    /// Bus to serve org.tarsal.Chair1 on [default: the config's, else system;
+    /// with --program: none unless given]
+    #[arg(long, value_enum)]
+    bus: Option<config::BusKind>,
+    /// Serve on the bus at this address (overrides --bus)
+    #[arg(long, value_name = "ADDRESS")]
+    bus_address: Option<String>,
     /// Directory of program plugins (*.wasm) [default: /usr/lib/tarsal/programs]
     #[arg(long, value_name = "DIR")]
     programs: Option<PathBuf>,
@@ -206,8 +213,24 @@ fn run(args: Args) -> Result<ExitCode> {
         .context("starting the async runtime")?;
     let handle = control.handle();
     let programs_dir = config.programs.dir.clone();
+    let bus = config.dbus.bus();
+    let serve = tarsal_dbus::server::ServeOptions {
+        handle: handle.clone(),
+        profile: Arc::clone(&profile),
+        database: Some(config.service.database.clone()),
+        simulator: Some(sim.clone()),
+    };
     let result = runtime.block_on(async {
         tokio::spawn(reload_on_sighup(handle.clone(), library, programs_dir));
+        // Kept alive for as long as the service answers on D-Bus.
+        let _dbus = match &bus {
+            Some(bus) => {
+                let connection = tarsal_dbus::server::serve(bus, serve).await?;
+                tracing::info!(name = tarsal_dbus::NAME, bus = %bus, "serving on D-Bus");
+                Some(connection)
+            }
+            None => None,
+        };
         match &args.program {
             Some(program) => {
                 seat_simulated_client(&handle, &sim, program).await;
@@ -268,6 +291,18 @@ async fn reload_on_sighup(handle: ChairHandle, library: Library, dir: PathBuf) {
 }
 
 fn apply_flags(config: &mut Config, args: &Args) -> Result<()> {
+    // A one-shot run serves D-Bus only when asked to.
+    if args.program.is_some() && args.bus.is_none() && args.bus_address.is_none() {
+        config.dbus.bus = config::BusKind::None;
+        config.dbus.address = None;
+    }
+    if let Some(bus) = args.bus {
+        config.dbus.bus = bus;
+        config.dbus.address = None;
+    }
+    if let Some(address) = &args.bus_address {
+        config.dbus.address = Some(address.clone());
+    }
     if let Some(dir) = &args.programs {
         config.programs.dir = dir.clone();
     }

@@ -249,7 +249,7 @@ fn sigterm_ends_the_session_gracefully_and_records_it() {
 fn the_service_runs_until_sigterm_and_exits_cleanly() {
     let dir = scratch("service");
     let db = dir.join("tarsal.db");
-    let mut child = spawn_tarsald(&["--sim", "--db", db.to_str().unwrap()]);
+    let mut child = spawn_tarsald(&["--sim", "--bus", "none", "--db", db.to_str().unwrap()]);
     let until = Instant::now() + Duration::from_secs(20);
     while !db.exists() && Instant::now() < until {
         std::thread::sleep(Duration::from_millis(20));

@@ -1,0 +1,78 @@
+//! Named D-Bus errors: every refusal of the chair as
+//! `org.tarsal.Chair1.Error.<Name>` with a message for people.
+
+use tarsal_core::engine::Refusal;
+use tarsal_runtime::HandleError;
+use zbus::DBusError;
+
+#[derive(Debug, DBusError)]
+#[zbus(prefix = "org.tarsal.Chair1.Error")]
+pub enum ChairError {
+    #[zbus(error)]
+    ZBus(zbus::Error),
+    Busy(String),
+    FaultLatched(String),
+    EmergencyStopLatched(String),
+    InvalidOption(String),
+    UnknownProgram(String),
+    ProgramDeclined(String),
+    ProgramFailed(String),
+    NotFitted(String),
+    NotRunning(String),
+    NotPaused(String),
+    CannotPause(String),
+    ResetBlocked(String),
+    NothingToReset(String),
+    NotAwaitingStaff(String),
+    SanitationRequired(String),
+    NotInServiceMode(String),
+    InvalidValue(String),
+    ContraindicationsNotConfirmed(String),
+    /// The control loop is gone (the service is shutting down).
+    Unavailable(String),
+    /// Something the service could not do for reasons of its own (a database error).
+    Failed(String),
+    /// The chair is not simulated; fault injection needs the simulator.
+    NotSimulated(String),
+}
+
+impl From<Refusal> for ChairError {
+    fn from(r: Refusal) -> Self {
+        let m = r.to_string();
+        match r.code() {
+            "Busy" => Self::Busy(m),
+            "FaultLatched" => Self::FaultLatched(m),
+            "EmergencyStopLatched" => Self::EmergencyStopLatched(m),
+            "InvalidOption" => Self::InvalidOption(m),
+            "UnknownProgram" => Self::UnknownProgram(m),
+            "ProgramDeclined" => Self::ProgramDeclined(m),
+            "ProgramFailed" => Self::ProgramFailed(m),
+            "NotFitted" => Self::NotFitted(m),
+            "NotRunning" => Self::NotRunning(m),
+            "NotPaused" => Self::NotPaused(m),
+            "CannotPause" => Self::CannotPause(m),
+            "ResetBlocked" => Self::ResetBlocked(m),
+            "NothingToReset" => Self::NothingToReset(m),
+            "NotAwaitingStaff" => Self::NotAwaitingStaff(m),
+            "SanitationRequired" => Self::SanitationRequired(m),
+            "NotInServiceMode" => Self::NotInServiceMode(m),
+            "InvalidValue" => Self::InvalidValue(m),
+            "ContraindicationsNotConfirmed" => Self::ContraindicationsNotConfirmed(m),
+            _ => Self::Failed(m),
+        }
+    }
+}
+
+impl From<HandleError> for ChairError {
+    fn from(e: HandleError) -> Self {
+        match e {
+            HandleError::Refused(r) => r.into(),
+            HandleError::LoopGone => Self::Unavailable("the chair's control loop is not running".into()),
+        }
+    }
+}
+
+/// The last part of a `org.tarsal.Chair1.Error.*` name, for clients.
+pub fn short_name(full: &str) -> &str {
+    full.rsplit('.').next().unwrap_or(full)
+}

@@ -1,0 +1,152 @@
+//! Keeps the bus in step with the control loop: status → properties,
+//! events → signals.
+
+use super::actuator::{self, Actuator};
+use super::chair::{Chair1, View};
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+use tarsal_core::event::{EventKind, EventRecord};
+use tarsal_core::model::ActuatorId;
+use tarsal_runtime::ChairHandle;
+use tokio::sync::broadcast::error::RecvError;
+use zbus::Connection;
+use zbus::object_server::InterfaceRef;
+
+/// Continuous values (readings, progress) are published at most this often.
+const CONTINUOUS_EVERY: Duration = Duration::from_millis(100);
+/// Actuator outputs and readings at most this often.
+const ACTUATORS_EVERY: Duration = Duration::from_millis(500);
+
+pub(crate) async fn run(connection: Connection, handle: ChairHandle, actuators: Vec<ActuatorId>) {
+    if let Err(e) = mirror(&connection, handle, actuators).await {
+        tracing::error!(error = %e, "the D-Bus mirror stopped; properties and signals are no longer updated");
+    }
+}
+
+async fn mirror(connection: &Connection, handle: ChairHandle, ids: Vec<ActuatorId>) -> zbus::Result<()> {
+    let server = connection.object_server();
+    let chair = server.interface::<_, Chair1>(crate::PATH).await?;
+    let mut objects = Vec::new();
+    for id in ids {
+        objects.push((id, server.interface::<_, Actuator>(actuator::path(id)).await?));
+    }
+    let mut status = handle.watch_status();
+    let mut events = handle.subscribe();
+    let mut programs: HashMap<u64, String> = HashMap::new();
+    let long_ago = Instant::now().checked_sub(Duration::from_secs(60)).unwrap_or_else(Instant::now);
+    let (mut continuous_at, mut actuators_at) = (long_ago, long_ago);
+    loop {
+        tokio::select! {
+            changed = status.changed() => {
+                if changed.is_err() {
+                    return Ok(());
+                }
+                let s = status.borrow_and_update().clone();
+                let view = View::of(&s);
+                let discrete = !chair.get().await.view.same_discrete(&view);
+                if discrete || continuous_at.elapsed() >= CONTINUOUS_EVERY {
+                    publish(&chair, view).await?;
+                    continuous_at = Instant::now();
+                }
+                if discrete || actuators_at.elapsed() >= ACTUATORS_EVERY {
+                    for (id, object) in &objects {
+                        publish_actuator(object, actuator::shows(*id, &s)).await?;
+                    }
+                    actuators_at = Instant::now();
+                }
+            }
+            event = events.recv() => match event {
+                Ok(record) => signal(&chair, &record, &mut programs).await?,
+                Err(RecvError::Lagged(missed)) => {
+                    tracing::warn!(missed, "the D-Bus adapter fell behind; some event signals were not sent (the database has them)");
+                }
+                Err(RecvError::Closed) => return Ok(()),
+            },
+        }
+    }
+}
+
+/// Replaces the view and emits PropertiesChanged for what differs.
+async fn publish(chair: &InterfaceRef<Chair1>, new: View) -> zbus::Result<()> {
+    let emitter = chair.signal_emitter();
+    let mut c = chair.get_mut().await;
+    let old = std::mem::replace(&mut c.view, new);
+    macro_rules! changed {
+        ($($field:ident => $method:ident),* $(,)?) => {
+            $( if old.$field != c.view.$field { c.$method(emitter).await?; } )*
+        };
+    }
+    changed!(
+        state => state_changed,
+        session_id => session_id_changed,
+        program => program_changed,
+        program_name => program_name_changed,
+        step => step_changed,
+        step_index => step_index_changed,
+        step_count => step_count_changed,
+        progress => progress_changed,
+        elapsed => elapsed_changed,
+        remaining => remaining_changed,
+        intensity => intensity_changed,
+        heat => heat_changed,
+        bath => bath_changed,
+        awaiting_staff => awaiting_staff_changed,
+        staff_action => staff_action_changed,
+        faults => faults_changed,
+        emergency_stop => emergency_stop_source_changed,
+        last_session => last_session_changed,
+        water_temperature => water_temperature_changed,
+        water_level => water_level_changed,
+        sole_pad_temperature => sole_pad_temperature_changed,
+        calf_pad_temperature => calf_pad_temperature_changed,
+        setpoints => setpoints_changed,
+        feet_present => feet_present_changed,
+        manual_bath => manual_bath_changed,
+        sanitation_owed => sanitation_owed_changed,
+        sanitation_required => sanitation_required_changed,
+    );
+    Ok(())
+}
+
+async fn publish_actuator(
+    object: &InterfaceRef<Actuator>,
+    (output, readings): (actuator::Shows, actuator::Shows),
+) -> zbus::Result<()> {
+    let emitter = object.signal_emitter();
+    let mut a = object.get_mut().await;
+    if a.output != output {
+        a.output = output;
+        a.output_changed(emitter).await?;
+    }
+    if a.readings != readings {
+        a.readings = readings;
+        a.readings_changed(emitter).await?;
+    }
+    Ok(())
+}
+
+/// The signals for one event.
+async fn signal(
+    chair: &InterfaceRef<Chair1>,
+    record: &EventRecord,
+    programs: &mut HashMap<u64, String>,
+) -> zbus::Result<()> {
+    let emitter = chair.signal_emitter();
+    let kind = &record.event.kind;
+    Chair1::event(emitter, kind.code(), kind.severity().code(), &kind.message()).await?;
+    let session = record.event.session.map_or(0, |s| s.0);
+    match kind {
+        EventKind::SessionStarted { program, .. } => {
+            programs.insert(session, program.clone());
+        }
+        EventKind::SessionEnded { outcome, detail } => {
+            let program = programs.remove(&session).unwrap_or_default();
+            Chair1::session_finished(emitter, session, &program, outcome.code(), detail).await?;
+        }
+        EventKind::Fault(f) => {
+            Chair1::fault_raised(emitter, f.code(), &f.message(), &f.advice()).await?;
+        }
+        _ => {}
+    }
+    Ok(())
+}

@@ -1,0 +1,87 @@
+//! The `org.tarsal.Chair1` service, inside `tarsald`.
+//!
+//! Objects:
+//! - `/org/tarsal/Chair1`: `org.tarsal.Chair1` (state, programs, sessions),
+//!   `org.tarsal.Chair1.Service` (a technician's service mode),
+//!   `org.tarsal.Chair1.Simulator` (fault injection, on a simulated chair
+//!   only), and `org.freedesktop.DBus.ObjectManager` for the actuators;
+//! - `/org/tarsal/Chair1/actuators/<id>`: `org.tarsal.Chair1.Actuator`, one
+//!   per fitted actuator.
+//!
+//! Methods go to the control loop through the `ChairHandle`; nothing here
+//! touches hardware. A mirror task copies the loop's status into the
+//! properties (emitting PropertiesChanged for what changed: discrete values at
+//! once, continuous ones at most ten times a second) and turns the loop's
+//! events into signals.
+
+mod actuator;
+mod chair;
+mod mirror;
+mod options;
+
+use crate::Bus;
+use actuator::Actuator;
+use chair::{Chair1, Service, Simulator};
+use std::path::PathBuf;
+use std::sync::Arc;
+use tarsal_core::ChairProfile;
+use tarsal_runtime::ChairHandle;
+use tarsal_sim::SimHandle;
+use zbus::fdo::ObjectManager;
+
+/// What the service needs.
+pub struct ServeOptions {
+    pub handle: ChairHandle,
+    pub profile: Arc<ChairProfile>,
+    /// The service's database, for history calls (events, sanitation log).
+    pub database: Option<PathBuf>,
+    /// The simulated chair, when there is one (enables fault injection).
+    pub simulator: Option<SimHandle>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    #[error(
+        "cannot serve {name} on {bus}: {source} (is the bus running, and may this user own the name? see deploy/dbus/)",
+        name = crate::NAME
+    )]
+    Connect {
+        bus: String,
+        #[source]
+        source: zbus::Error,
+    },
+}
+
+/// Connects to `bus`, takes the name, serves every object, and starts the
+/// mirror task on the current tokio runtime. Keep the connection alive for as
+/// long as the service should answer.
+pub async fn serve(bus: &Bus, options: ServeOptions) -> Result<zbus::Connection, ServeError> {
+    let connect_err = |source| ServeError::Connect {
+        bus: bus.to_string(),
+        source,
+    };
+    let initial = options.handle.status();
+    let mut builder = bus
+        .builder()
+        .map_err(connect_err)?
+        .name(crate::NAME)
+        .serve_at(crate::PATH, ObjectManager)
+        .serve_at(
+            crate::PATH,
+            Chair1::new(options.handle.clone(), options.database.clone(), &options.profile, &initial),
+        )
+        .serve_at(crate::PATH, Service::new(options.handle.clone()));
+    if let Some(sim) = options.simulator.clone() {
+        builder = builder.serve_at(crate::PATH, Simulator::new(sim));
+    }
+    let actuators = actuator::fitted(&options.profile);
+    for id in &actuators {
+        builder = builder.serve_at(
+            actuator::path(*id),
+            Actuator::new(*id, options.handle.clone(), &initial),
+        );
+    }
+    let connection = builder.build().await.map_err(connect_err)?;
+    tokio::spawn(mirror::run(connection.clone(), options.handle, actuators));
+    Ok(connection)
+}

@@ -1,0 +1,508 @@
+//! Commands that talk to a running `tarsald` over D-Bus.
+//!
+//! Exit status: 0 done; 1 an unexpected error; 2 bad arguments; 3 the chair
+//! refused (an `org.tarsal.Chair1.Error.*`: the message says why); 4 the
+//! service cannot be reached; 5 the bus policy denies this user.
+
+use anyhow::{Context, Result, anyhow};
+use futures_util::StreamExt;
+use serde_json::{Map, Value, json};
+use std::collections::HashMap;
+use std::process::ExitCode;
+use tarsal_core::session::OptionValue;
+use tarsal_dbus::client::{
+    ActuatorProxy, Chair1Proxy, ServiceProxy, SimulatorProxy, describe_error,
+};
+use tarsal_dbus::types::FaultInfo;
+use tarsal_dbus::{ACTUATORS_PATH, Bus};
+use zbus::{OwnedVariant, Variant};
+
+pub const EXIT_REFUSED: u8 = 3;
+pub const EXIT_UNREACHABLE: u8 = 4;
+pub const EXIT_DENIED: u8 = 5;
+
+/// A D-Bus failure with the exit status it maps to.
+#[derive(Debug)]
+pub struct BusFailure {
+    pub code: u8,
+    pub message: String,
+}
+
+impl std::fmt::Display for BusFailure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for BusFailure {}
+
+/// One clear line and an exit status for a D-Bus error.
+pub fn failure(e: &zbus::Error) -> BusFailure {
+    let name = match e {
+        zbus::Error::MethodError(name, _, _) => Some(name.as_str().to_owned()),
+        zbus::Error::FDO(fdo) => {
+            use zbus::DBusError;
+            Some(fdo.name().as_str().to_owned())
+        }
+        _ => None,
+    };
+    let code = match name.as_deref() {
+        Some(n) if n.starts_with("org.tarsal.Chair1.Error.") => EXIT_REFUSED,
+        Some("org.freedesktop.DBus.Error.AccessDenied") => EXIT_DENIED,
+        Some(
+            "org.freedesktop.DBus.Error.ServiceUnknown"
+            | "org.freedesktop.DBus.Error.NameHasNoOwner"
+            | "org.freedesktop.DBus.Error.NoReply",
+        ) => EXIT_UNREACHABLE,
+        _ if matches!(e, zbus::Error::InputOutput(_) | zbus::Error::Address(_) | zbus::Error::Handshake(_)) => {
+            EXIT_UNREACHABLE
+        }
+        _ => 1,
+    };
+    let mut message = describe_error(e);
+    if code == EXIT_UNREACHABLE {
+        message.push_str(" (is tarsald running on this bus? see --bus / --bus-address)");
+    }
+    BusFailure { code, message }
+}
+
+/// Runs `f` with a connection and the main proxy; D-Bus errors become
+/// [`BusFailure`]s.
+pub fn with_chair<T>(
+    bus: &Bus,
+    f: impl AsyncFnOnce(&zbus::Connection, &Chair1Proxy<'static>) -> zbus::Result<T>,
+) -> Result<T> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    runtime.block_on(async {
+        let connection = bus.connect().await.map_err(|e| {
+            let mut f = failure(&e);
+            f.code = EXIT_UNREACHABLE;
+            f.message = format!("cannot connect to {bus}: {}", f.message);
+            f
+        })?;
+        let chair = Chair1Proxy::new(&connection).await.map_err(|e| failure(&e))?;
+        f(&connection, &chair).await.map_err(|e| anyhow::Error::new(failure(&e)))
+    })
+}
+
+fn hms(seconds: u32) -> String {
+    format!("{}:{:02}", seconds / 60, seconds % 60)
+}
+
+/// Every property of the main object, as JSON.
+async fn properties(chair: &Chair1Proxy<'_>) -> zbus::Result<Value> {
+    let faults: Vec<FaultInfo> = chair.faults().await?;
+    Ok(json!({
+        "state": chair.state().await?,
+        "session_id": chair.session_id().await?,
+        "program": chair.program().await?,
+        "program_name": chair.program_name().await?,
+        "step": chair.step().await?,
+        "step_index": chair.step_index().await?,
+        "step_count": chair.step_count().await?,
+        "progress": chair.progress().await?,
+        "elapsed_s": chair.elapsed().await?,
+        "remaining_s": chair.remaining().await?,
+        "intensity": chair.intensity().await?,
+        "heat": chair.heat().await?,
+        "bath": chair.bath().await?,
+        "awaiting_staff": chair.awaiting_staff().await?,
+        "staff_action": chair.staff_action().await?,
+        "faults": faults,
+        "emergency_stop_source": chair.emergency_stop_source().await?,
+        "last_session": chair.last_session().await?,
+        "water_temperature_c": chair.water_temperature().await?,
+        "water_level_l": chair.water_level().await?,
+        "sole_pad_temperature_c": chair.sole_pad_temperature().await?,
+        "calf_pad_temperature_c": chair.calf_pad_temperature().await?,
+        "setpoints_c": chair.setpoints().await?,
+        "feet_present": chair.feet_present().await?,
+        "manual_bath": chair.manual_bath().await?,
+        "sanitation_owed": chair.sanitation_owed().await?,
+        "sanitation_required": chair.sanitation_required().await?,
+        "model": chair.model().await?,
+        "version": chair.version().await?,
+    }))
+}
+
+fn print_status(p: &Value) {
+    let s = |k: &str| p[k].as_str().unwrap_or_default().to_owned();
+    let n = |k: &str| p[k].as_f64().unwrap_or_default();
+    let state = s("state");
+    if p["session_id"].as_u64().unwrap_or(0) > 0 {
+        println!("state        {state} — {} (session {})", s("program_name"), p["session_id"]);
+        println!("step         {}/{} {}", n("step_index") as u32 + 1, p["step_count"], s("step"));
+        println!(
+            "progress     {:.0} %   elapsed {}   remaining {}",
+            n("progress") * 100.0,
+            hms(n("elapsed_s") as u32),
+            hms(n("remaining_s") as u32)
+        );
+        let on = |k: &str| if p[k].as_bool().unwrap_or(false) { "on" } else { "off" };
+        println!("intensity    {}   heat {}   bath {}", p["intensity"], on("heat"), on("bath"));
+        if p["awaiting_staff"].as_bool().unwrap_or(false) {
+            println!("waiting      for staff: {}", s("staff_action"));
+        }
+    } else {
+        println!("state        {state}");
+    }
+    println!(
+        "water        {:.1} °C, {:.1} L      pads: sole {:.1} °C, calf {:.1} °C      feet {}",
+        n("water_temperature_c"),
+        n("water_level_l"),
+        n("sole_pad_temperature_c"),
+        n("calf_pad_temperature_c"),
+        if p["feet_present"].as_bool().unwrap_or(false) { "on the footrest" } else { "off" }
+    );
+    if !s("manual_bath").is_empty() {
+        println!("bath         {} in progress", s("manual_bath"));
+    }
+    let faults = p["faults"].as_array().cloned().unwrap_or_default();
+    if faults.is_empty() {
+        println!("faults       none");
+    } else {
+        for f in faults {
+            println!("fault        {}: {}", f["code"].as_str().unwrap_or_default(), f["message"].as_str().unwrap_or_default());
+            println!("             what to do: {}", f["advice"].as_str().unwrap_or_default());
+        }
+    }
+    if !s("emergency_stop_source").is_empty() {
+        println!("emergency    stop latched (from {})", s("emergency_stop_source"));
+    }
+    if p["sanitation_owed"].as_bool().unwrap_or(false) {
+        let required = p["sanitation_required"].as_bool().unwrap_or(false);
+        println!(
+            "sanitation   owed since the last client{}",
+            if required { " (required before the next client)" } else { "" }
+        );
+    }
+}
+
+pub fn status(bus: &Bus, json_out: bool) -> Result<ExitCode> {
+    let p = with_chair(bus, async |_, chair| properties(chair).await)?;
+    if json_out {
+        println!("{}", serde_json::to_string_pretty(&p)?);
+    } else {
+        print_status(&p);
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Prints changes and events until Ctrl-C.
+pub fn watch(bus: &Bus, json_out: bool) -> Result<ExitCode> {
+    with_chair(bus, async |connection, chair| {
+        let props = zbus::fdo::PropertiesProxy::builder(connection)
+            .destination(tarsal_dbus::NAME)
+            .path(tarsal_dbus::PATH)
+            .build()
+            .await?;
+        let mut changes = props.receive_properties_changed().await?;
+        let mut events = chair.receive_event().await?;
+        let first = properties(chair).await?;
+        if json_out {
+            println!("{}", json!({ "status": first }));
+        } else {
+            print_status(&first);
+            println!("(watching; Ctrl-C to stop)");
+        }
+        loop {
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => return Ok(()),
+                change = changes.next() => {
+                    let Some(change) = change else { return Ok(()) };
+                    let Ok(args) = change.args() else { continue };
+                    if args.interface_name().as_str() != tarsal_dbus::INTERFACE {
+                        continue;
+                    }
+                    let mut changed = Map::new();
+                    for (name, value) in args.changed_properties() {
+                        changed.insert((*name).to_owned(), variant_json(value));
+                    }
+                    if json_out {
+                        println!("{}", json!({ "changed": changed }));
+                    } else {
+                        for key in ["State", "Step", "Intensity", "Faults", "ManualBath", "AwaitingStaff"] {
+                            if let Some(v) = changed.get(key) {
+                                println!("{key:<13}{v}");
+                            }
+                        }
+                    }
+                }
+                event = events.next() => {
+                    let Some(event) = event else { return Ok(()) };
+                    let Ok(a) = event.args() else { continue };
+                    if json_out {
+                        println!("{}", json!({ "event": { "code": a.code, "severity": a.severity, "message": a.message } }));
+                    } else {
+                        println!("{:<8} {:<26} {}", a.severity, a.code, a.message);
+                    }
+                }
+            }
+        }
+    })?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn variant_json(v: &Variant<'_>) -> Value {
+    match v {
+        Variant::Bool(b) => json!(b),
+        Variant::U8(n) => json!(n),
+        Variant::U32(n) => json!(n),
+        Variant::U64(n) => json!(n),
+        Variant::I32(n) => json!(n),
+        Variant::I64(n) => json!(n),
+        Variant::F64(n) => json!(n),
+        Variant::Str(s) => json!(s.as_str()),
+        other => json!(other.to_string()),
+    }
+}
+
+pub fn programs(bus: &Bus, json_out: bool) -> Result<ExitCode> {
+    let list = with_chair(bus, async |_, chair| chair.list_programs().await)?;
+    if json_out {
+        println!("{}", serde_json::to_string_pretty(&list)?);
+    } else {
+        for p in list {
+            println!("{:<20} {:>3} min  {}", p.id, (p.duration_s + 30) / 60, p.name);
+            println!("{:<20}          {}", "", p.description);
+            println!("{:<20}          uses: {}", "", p.uses.join(", "));
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub struct StartArgs {
+    pub program: String,
+    pub intensity: Option<u8>,
+    pub no_heat: bool,
+    pub no_bath: bool,
+    pub options: Vec<String>,
+    pub confirm_contraindications: bool,
+}
+
+pub fn start(bus: &Bus, a: StartArgs, json_out: bool) -> Result<ExitCode> {
+    let mut values: Vec<(String, OptionValue)> = Vec::new();
+    for pair in &a.options {
+        let (k, v) = pair
+            .split_once('=')
+            .ok_or_else(|| anyhow!("--option {pair}: expected KEY=VALUE"))?;
+        values.push((k.trim().to_owned(), OptionValue::parse_loose(v.trim())));
+    }
+    let session = with_chair(bus, async |_, chair| {
+        let mut options: HashMap<&str, Variant<'_>> = HashMap::new();
+        if let Some(i) = a.intensity {
+            options.insert("intensity", Variant::from(i));
+        }
+        options.insert("heat", Variant::from(!a.no_heat));
+        options.insert("bath", Variant::from(!a.no_bath));
+        options.insert("contraindications-confirmed", Variant::from(a.confirm_contraindications));
+        for (k, v) in &values {
+            let variant = match v {
+                OptionValue::Bool(b) => Variant::from(*b),
+                OptionValue::Int(i) => Variant::from(*i),
+                OptionValue::Text(t) => Variant::from(t.as_str()),
+            };
+            options.insert(k.as_str(), variant);
+        }
+        chair.start_program(&a.program, options).await
+    })?;
+    if json_out {
+        println!("{}", json!({ "session_id": session }));
+    } else {
+        println!("session {session} started ({})", a.program);
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// A method without result.
+pub fn call(bus: &Bus, what: &str, f: impl AsyncFnOnce(&Chair1Proxy<'static>) -> zbus::Result<()>) -> Result<ExitCode> {
+    with_chair(bus, async |_, chair| f(chair).await)?;
+    println!("{what}");
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn events(bus: &Bus, limit: u32, code: Option<&str>, json_out: bool) -> Result<ExitCode> {
+    let prefix = code.unwrap_or_default().to_owned();
+    let list = with_chair(bus, async |_, chair| chair.recent_events(limit, &prefix).await)?;
+    if json_out {
+        let list: Vec<Value> = list
+            .into_iter()
+            .map(|e| {
+                let data: Value = serde_json::from_str(&e.data).unwrap_or(Value::Null);
+                json!({ "uid": e.uid, "at": tarsal_core::wallclock::UnixMillis(e.at_ms as i64).to_string(),
+                        "session": (e.session >= 0).then_some(e.session), "code": e.code, "severity": e.severity,
+                        "message": e.message, "advice": e.advice, "data": data })
+            })
+            .collect();
+        println!("{}", serde_json::to_string_pretty(&list)?);
+    } else if list.is_empty() {
+        println!("no events recorded");
+    } else {
+        for e in list {
+            let session = if e.session >= 0 { e.session.to_string() } else { "-".into() };
+            println!(
+                "{}  {:<8}  session {:<4}  {:<28}  {}",
+                tarsal_core::wallclock::UnixMillis(e.at_ms as i64),
+                e.severity,
+                session,
+                e.code,
+                e.message
+            );
+            if !e.advice.is_empty() {
+                println!("{:>44}what to do: {}", "", e.advice);
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn sanitation_log(bus: &Bus, limit: u32, csv: bool, json_out: bool) -> Result<ExitCode> {
+    if csv {
+        let text = with_chair(bus, async |_, chair| chair.export_sanitation_log().await)?;
+        print!("{text}");
+        return Ok(ExitCode::SUCCESS);
+    }
+    let rows = with_chair(bus, async |_, chair| chair.sanitation_log(limit).await)?;
+    if json_out {
+        println!("{}", serde_json::to_string_pretty(&rows)?);
+    } else if rows.is_empty() {
+        println!("no sanitize cycles logged");
+    } else {
+        for r in rows {
+            println!(
+                "{}  {:<12}  {:<10}  {:>5.1} min circulation  drained {}  initials {}{}",
+                tarsal_core::wallclock::UnixMillis(r.at_ms as i64),
+                r.cycle,
+                if r.complete { "complete" } else { "INCOMPLETE" },
+                r.circulation_minutes,
+                if r.drained { "yes" } else { "no" },
+                if r.initials.is_empty() { "-".into() } else { r.initials.join(" ") },
+                if r.missing.is_empty() { String::new() } else { format!("  ({})", r.missing) }
+            );
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn shown(map: &HashMap<String, OwnedVariant>) -> String {
+    let mut items: Vec<String> = map
+        .iter()
+        .map(|(k, v)| format!("{k}={}", variant_json(v)))
+        .collect();
+    items.sort();
+    items.join(" ")
+}
+
+pub fn actuators(bus: &Bus, json_out: bool) -> Result<ExitCode> {
+    let list = with_chair(bus, async |connection, _| {
+        let om = zbus::fdo::ObjectManagerProxy::builder(connection)
+            .destination(tarsal_dbus::NAME)
+            .path(tarsal_dbus::PATH)
+            .build()
+            .await?;
+        let mut paths: Vec<String> = om
+            .get_managed_objects()
+            .await?
+            .into_iter()
+            .filter(|(_, interfaces)| !interfaces.is_empty())
+            .map(|(path, _)| path.to_string())
+            .filter(|p| p.starts_with(ACTUATORS_PATH))
+            .collect();
+        paths.sort();
+        let mut out = Vec::new();
+        for path in paths {
+            let a = ActuatorProxy::builder(connection).path(path.clone()).build().await?;
+            out.push((a.id().await?, a.name().await?, a.output().await?, a.readings().await?, a.settings().await?));
+        }
+        Ok(out)
+    })?;
+    if json_out {
+        let list: Vec<Value> = list
+            .iter()
+            .map(|(id, name, output, readings, settings)| {
+                let obj = |m: &HashMap<String, OwnedVariant>| -> Map<String, Value> {
+                    m.iter().map(|(k, v)| (k.clone(), variant_json(v))).collect()
+                };
+                json!({ "id": id, "name": name, "output": obj(output), "readings": obj(readings), "settings": settings })
+            })
+            .collect();
+        println!("{}", serde_json::to_string_pretty(&list)?);
+    } else {
+        for (id, name, output, readings, _) in list {
+            println!("{id:<20} {name}");
+            println!("{:<20}   output   {}", "", shown(&output));
+            if !readings.is_empty() {
+                println!("{:<20}   readings {}", "", shown(&readings));
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn service(bus: &Bus, action: &str) -> Result<ExitCode> {
+    with_chair(bus, async |connection, _| {
+        let service = ServiceProxy::new(connection).await?;
+        match action {
+            "enter" => service.enter_service_mode().await,
+            "leave" => service.leave_service_mode().await,
+            _ => service.all_off().await,
+        }
+    })?;
+    println!("service mode: {action}");
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `service set ACTUATOR key=value …`.
+pub fn service_set(bus: &Bus, actuator: &str, settings: &[String]) -> Result<ExitCode> {
+    let mut values: Vec<(String, OptionValue)> = Vec::new();
+    for pair in settings {
+        let (k, v) = pair
+            .split_once('=')
+            .ok_or_else(|| anyhow!("{pair}: expected KEY=VALUE"))?;
+        values.push((k.trim().to_owned(), OptionValue::parse_loose(v.trim())));
+    }
+    let path = format!("{ACTUATORS_PATH}/{}", actuator.replace('.', "_"));
+    with_chair(bus, async |connection, _| {
+        let a = ActuatorProxy::builder(connection).path(path.clone()).build().await?;
+        let mut map: HashMap<&str, Variant<'_>> = HashMap::new();
+        for (k, v) in &values {
+            let variant = match v {
+                OptionValue::Bool(b) => Variant::from(*b),
+                // Numbers go as doubles: every numeric setting is one.
+                OptionValue::Int(i) => Variant::from(*i as f64),
+                OptionValue::Text(t) => match t.parse::<f64>() {
+                    Ok(x) => Variant::from(x),
+                    Err(_) => Variant::from(t.as_str()),
+                },
+            };
+            map.insert(k.as_str(), variant);
+        }
+        a.set(map).await
+    })?;
+    println!("{actuator} set");
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn simulator(bus: &Bus, action: SimAction) -> Result<ExitCode> {
+    with_chair(bus, async |connection, _| {
+        let sim = SimulatorProxy::new(connection).await?;
+        match &action {
+            SimAction::Inject(json) => sim.inject_fault(json).await,
+            SimAction::Clear => sim.clear_faults().await,
+            SimAction::Feet(on) => sim.set_feet_present(*on).await,
+            SimAction::Button(pressed) => sim.set_emergency_button(*pressed).await,
+        }
+    })?;
+    println!("done");
+    Ok(ExitCode::SUCCESS)
+}
+
+pub enum SimAction {
+    Inject(String),
+    Clear,
+    Feet(bool),
+    Button(bool),
+}
