@@ -13,6 +13,7 @@ export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
 started=$SECONDS
 
 ensure_base
+ensure_dbus
 
 log "format"
 cargo fmt --all --check
@@ -30,5 +31,6 @@ cargo test --workspace --release
 log "benchmark smoke run (numbers for docs/PERFORMANCE.md come from full runs)"
 cargo bench -p tarsal-runtime --bench engine -- --quick
 cargo bench -p tarsal-plugin-host --bench plugins -- --quick
+cargo bench -p tarsal-dbus --bench estop -- --quick
 
 log "all tests passed in $((SECONDS - started)) s"

@@ -45,3 +45,9 @@ ensure_wasm_toolchain() {
     fi
     need_packages rustc-web cargo-web rust-web-src lld-22
 }
+
+# A real dbus-daemon (tests and the demo start private buses), busctl as an
+# independent client, and setpriv/useradd to run clients as other users.
+ensure_dbus() {
+    need_packages dbus-daemon dbus-bin systemd util-linux passwd
+}

@@ -56,6 +56,8 @@ impl TestBus {
   <listen>unix:path={}/system_bus_socket</listen>
   <auth>EXTERNAL</auth>
   <policy context="default">
+    <!-- As Debian's system.conf: any user may connect. -->
+    <allow user="*"/>
     <deny own="*"/>
     <deny send_type="method_call"/>
     <allow send_type="signal"/>
@@ -97,7 +99,11 @@ impl TestBus {
             .unwrap();
         let address = line.trim().to_owned();
         assert!(!address.is_empty(), "dbus-daemon printed no address");
-        Self { child, address, dir }
+        Self {
+            child,
+            address,
+            dir,
+        }
     }
 }
 
@@ -144,10 +150,15 @@ impl Service {
         let mut cmd = match user {
             Some(user) => {
                 for path in [&dir, &cache] {
-                    Command::new("chown").args(["-R", user]).arg(path).status().unwrap();
+                    Command::new("chown")
+                        .args(["-R", user])
+                        .arg(path)
+                        .status()
+                        .unwrap();
                 }
                 let mut c = Command::new("setpriv");
-                c.args(["--reuid", user, "--regid", user, "--init-groups"]).arg(&tarsald);
+                c.args(["--reuid", user, "--regid", user, "--init-groups"])
+                    .arg(&tarsald);
                 c
             }
             None => Command::new(&tarsald),
@@ -171,14 +182,23 @@ impl Service {
             if service.logged("serving on D-Bus") {
                 return service;
             }
-            let exited = service.child.as_mut().and_then(|c| c.try_wait().ok().flatten());
+            let exited = service
+                .child
+                .as_mut()
+                .and_then(|c| c.try_wait().ok().flatten());
             if let Some(status) = exited {
                 service.child = None;
-                panic!("tarsald exited ({status}) before serving:\n{}", service.log_text());
+                panic!(
+                    "tarsald exited ({status}) before serving:\n{}",
+                    service.log_text()
+                );
             }
             std::thread::sleep(Duration::from_millis(20));
         }
-        panic!("tarsald did not come up on the bus:\n{}", service.log_text());
+        panic!(
+            "tarsald did not come up on the bus:\n{}",
+            service.log_text()
+        );
     }
 
     pub fn log_text(&self) -> String {
@@ -192,7 +212,9 @@ impl Service {
     /// Stops the service (SIGTERM) and returns its exit status.
     pub fn stop(&mut self) -> std::process::ExitStatus {
         let mut child = self.child.take().expect("running");
-        let _ = Command::new("kill").args(["-TERM", &child.id().to_string()]).status();
+        let _ = Command::new("kill")
+            .args(["-TERM", &child.id().to_string()])
+            .status();
         child.wait().unwrap()
     }
 }

@@ -90,7 +90,13 @@ pub trait Chair1 {
     #[zbus(signal)]
     fn event(&self, code: String, severity: String, message: String) -> zbus::Result<()>;
     #[zbus(signal)]
-    fn session_finished(&self, session: u64, program: String, outcome: String, detail: String) -> zbus::Result<()>;
+    fn session_finished(
+        &self,
+        session: u64,
+        program: String,
+        outcome: String,
+        detail: String,
+    ) -> zbus::Result<()>;
     #[zbus(signal)]
     fn fault_raised(&self, code: String, message: String, advice: String) -> zbus::Result<()>;
 }
@@ -120,7 +126,10 @@ pub trait Simulator {
     fn injected_faults(&self) -> zbus::Result<String>;
 }
 
-#[proxy(interface = "org.tarsal.Chair1.Actuator", default_service = "org.tarsal.Chair1")]
+#[proxy(
+    interface = "org.tarsal.Chair1.Actuator",
+    default_service = "org.tarsal.Chair1"
+)]
 pub trait Actuator {
     fn set(&self, settings: HashMap<&str, Variant<'_>>) -> zbus::Result<()>;
     fn off(&self) -> zbus::Result<()>;
@@ -148,7 +157,11 @@ pub fn describe_error(e: &zbus::Error) -> String {
         ),
         zbus::Error::FDO(fdo) => {
             use zbus::DBusError;
-            format!("{}: {}", crate::error::short_name(fdo.name().as_str()), fdo.description().unwrap_or_default())
+            format!(
+                "{}: {}",
+                crate::error::short_name(fdo.name().as_str()),
+                fdo.description().unwrap_or_default()
+            )
         }
         other => other.to_string(),
     }

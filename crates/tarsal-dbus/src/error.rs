@@ -67,7 +67,9 @@ impl From<HandleError> for ChairError {
     fn from(e: HandleError) -> Self {
         match e {
             HandleError::Refused(r) => r.into(),
-            HandleError::LoopGone => Self::Unavailable("the chair's control loop is not running".into()),
+            HandleError::LoopGone => {
+                Self::Unavailable("the chair's control loop is not running".into())
+            }
         }
     }
 }

@@ -54,7 +54,11 @@ pub fn failure(e: &zbus::Error) -> BusFailure {
             | "org.freedesktop.DBus.Error.NameHasNoOwner"
             | "org.freedesktop.DBus.Error.NoReply",
         ) => EXIT_UNREACHABLE,
-        _ if matches!(e, zbus::Error::InputOutput(_) | zbus::Error::Address(_) | zbus::Error::Handshake(_)) => {
+        _ if matches!(
+            e,
+            zbus::Error::InputOutput(_) | zbus::Error::Address(_) | zbus::Error::Handshake(_)
+        ) =>
+        {
             EXIT_UNREACHABLE
         }
         _ => 1,
@@ -83,8 +87,12 @@ pub fn with_chair<T>(
             f.message = format!("cannot connect to {bus}: {}", f.message);
             f
         })?;
-        let chair = Chair1Proxy::new(&connection).await.map_err(|e| failure(&e))?;
-        f(&connection, &chair).await.map_err(|e| anyhow::Error::new(failure(&e)))
+        let chair = Chair1Proxy::new(&connection)
+            .await
+            .map_err(|e| failure(&e))?;
+        f(&connection, &chair)
+            .await
+            .map_err(|e| anyhow::Error::new(failure(&e)))
     })
 }
 
@@ -133,16 +141,36 @@ fn print_status(p: &Value) {
     let n = |k: &str| p[k].as_f64().unwrap_or_default();
     let state = s("state");
     if p["session_id"].as_u64().unwrap_or(0) > 0 {
-        println!("state        {state} — {} (session {})", s("program_name"), p["session_id"]);
-        println!("step         {}/{} {}", n("step_index") as u32 + 1, p["step_count"], s("step"));
+        println!(
+            "state        {state} — {} (session {})",
+            s("program_name"),
+            p["session_id"]
+        );
+        println!(
+            "step         {}/{} {}",
+            n("step_index") as u32 + 1,
+            p["step_count"],
+            s("step")
+        );
         println!(
             "progress     {:.0} %   elapsed {}   remaining {}",
             n("progress") * 100.0,
             hms(n("elapsed_s") as u32),
             hms(n("remaining_s") as u32)
         );
-        let on = |k: &str| if p[k].as_bool().unwrap_or(false) { "on" } else { "off" };
-        println!("intensity    {}   heat {}   bath {}", p["intensity"], on("heat"), on("bath"));
+        let on = |k: &str| {
+            if p[k].as_bool().unwrap_or(false) {
+                "on"
+            } else {
+                "off"
+            }
+        };
+        println!(
+            "intensity    {}   heat {}   bath {}",
+            p["intensity"],
+            on("heat"),
+            on("bath")
+        );
         if p["awaiting_staff"].as_bool().unwrap_or(false) {
             println!("waiting      for staff: {}", s("staff_action"));
         }
@@ -155,7 +183,11 @@ fn print_status(p: &Value) {
         n("water_level_l"),
         n("sole_pad_temperature_c"),
         n("calf_pad_temperature_c"),
-        if p["feet_present"].as_bool().unwrap_or(false) { "on the footrest" } else { "off" }
+        if p["feet_present"].as_bool().unwrap_or(false) {
+            "on the footrest"
+        } else {
+            "off"
+        }
     );
     if !s("manual_bath").is_empty() {
         println!("bath         {} in progress", s("manual_bath"));
@@ -165,18 +197,32 @@ fn print_status(p: &Value) {
         println!("faults       none");
     } else {
         for f in faults {
-            println!("fault        {}: {}", f["code"].as_str().unwrap_or_default(), f["message"].as_str().unwrap_or_default());
-            println!("             what to do: {}", f["advice"].as_str().unwrap_or_default());
+            println!(
+                "fault        {}: {}",
+                f["code"].as_str().unwrap_or_default(),
+                f["message"].as_str().unwrap_or_default()
+            );
+            println!(
+                "             what to do: {}",
+                f["advice"].as_str().unwrap_or_default()
+            );
         }
     }
     if !s("emergency_stop_source").is_empty() {
-        println!("emergency    stop latched (from {})", s("emergency_stop_source"));
+        println!(
+            "emergency    stop latched (from {})",
+            s("emergency_stop_source")
+        );
     }
     if p["sanitation_owed"].as_bool().unwrap_or(false) {
         let required = p["sanitation_required"].as_bool().unwrap_or(false);
         println!(
             "sanitation   owed since the last client{}",
-            if required { " (required before the next client)" } else { "" }
+            if required {
+                " (required before the next client)"
+            } else {
+                ""
+            }
         );
     }
 }
@@ -266,7 +312,12 @@ pub fn programs(bus: &Bus, json_out: bool) -> Result<ExitCode> {
         println!("{}", serde_json::to_string_pretty(&list)?);
     } else {
         for p in list {
-            println!("{:<20} {:>3} min  {}", p.id, (p.duration_s + 30) / 60, p.name);
+            println!(
+                "{:<20} {:>3} min  {}",
+                p.id,
+                (p.duration_s + 30) / 60,
+                p.name
+            );
             println!("{:<20}          {}", "", p.description);
             println!("{:<20}          uses: {}", "", p.uses.join(", "));
         }
@@ -298,7 +349,10 @@ pub fn start(bus: &Bus, a: StartArgs, json_out: bool) -> Result<ExitCode> {
         }
         options.insert("heat", Variant::from(!a.no_heat));
         options.insert("bath", Variant::from(!a.no_bath));
-        options.insert("contraindications-confirmed", Variant::from(a.confirm_contraindications));
+        options.insert(
+            "contraindications-confirmed",
+            Variant::from(a.confirm_contraindications),
+        );
         for (k, v) in &values {
             let variant = match v {
                 OptionValue::Bool(b) => Variant::from(*b),
@@ -318,7 +372,11 @@ pub fn start(bus: &Bus, a: StartArgs, json_out: bool) -> Result<ExitCode> {
 }
 
 /// A method without result.
-pub fn call(bus: &Bus, what: &str, f: impl AsyncFnOnce(&Chair1Proxy<'static>) -> zbus::Result<()>) -> Result<ExitCode> {
+pub fn call(
+    bus: &Bus,
+    what: &str,
+    f: impl AsyncFnOnce(&Chair1Proxy<'static>) -> zbus::Result<()>,
+) -> Result<ExitCode> {
     with_chair(bus, async |_, chair| f(chair).await)?;
     println!("{what}");
     Ok(ExitCode::SUCCESS)
@@ -326,7 +384,9 @@ pub fn call(bus: &Bus, what: &str, f: impl AsyncFnOnce(&Chair1Proxy<'static>) ->
 
 pub fn events(bus: &Bus, limit: u32, code: Option<&str>, json_out: bool) -> Result<ExitCode> {
     let prefix = code.unwrap_or_default().to_owned();
-    let list = with_chair(bus, async |_, chair| chair.recent_events(limit, &prefix).await)?;
+    let list = with_chair(bus, async |_, chair| {
+        chair.recent_events(limit, &prefix).await
+    })?;
     if json_out {
         let list: Vec<Value> = list
             .into_iter()
@@ -342,7 +402,11 @@ pub fn events(bus: &Bus, limit: u32, code: Option<&str>, json_out: bool) -> Resu
         println!("no events recorded");
     } else {
         for e in list {
-            let session = if e.session >= 0 { e.session.to_string() } else { "-".into() };
+            let session = if e.session >= 0 {
+                e.session.to_string()
+            } else {
+                "-".into()
+            };
             println!(
                 "{}  {:<8}  session {:<4}  {:<28}  {}",
                 tarsal_core::wallclock::UnixMillis(e.at_ms as i64),
@@ -379,8 +443,16 @@ pub fn sanitation_log(bus: &Bus, limit: u32, csv: bool, json_out: bool) -> Resul
                 if r.complete { "complete" } else { "INCOMPLETE" },
                 r.circulation_minutes,
                 if r.drained { "yes" } else { "no" },
-                if r.initials.is_empty() { "-".into() } else { r.initials.join(" ") },
-                if r.missing.is_empty() { String::new() } else { format!("  ({})", r.missing) }
+                if r.initials.is_empty() {
+                    "-".into()
+                } else {
+                    r.initials.join(" ")
+                },
+                if r.missing.is_empty() {
+                    String::new()
+                } else {
+                    format!("  ({})", r.missing)
+                }
             );
         }
     }
@@ -414,8 +486,17 @@ pub fn actuators(bus: &Bus, json_out: bool) -> Result<ExitCode> {
         paths.sort();
         let mut out = Vec::new();
         for path in paths {
-            let a = ActuatorProxy::builder(connection).path(path.clone()).build().await?;
-            out.push((a.id().await?, a.name().await?, a.output().await?, a.readings().await?, a.settings().await?));
+            let a = ActuatorProxy::builder(connection)
+                .path(path.clone())
+                .build()
+                .await?;
+            out.push((
+                a.id().await?,
+                a.name().await?,
+                a.output().await?,
+                a.readings().await?,
+                a.settings().await?,
+            ));
         }
         Ok(out)
     })?;
@@ -466,7 +547,10 @@ pub fn service_set(bus: &Bus, actuator: &str, settings: &[String]) -> Result<Exi
     }
     let path = format!("{ACTUATORS_PATH}/{}", actuator.replace('.', "_"));
     with_chair(bus, async |connection, _| {
-        let a = ActuatorProxy::builder(connection).path(path.clone()).build().await?;
+        let a = ActuatorProxy::builder(connection)
+            .path(path.clone())
+            .build()
+            .await?;
         let mut map: HashMap<&str, Variant<'_>> = HashMap::new();
         for (k, v) in &values {
             let variant = match v {

@@ -36,7 +36,12 @@ struct Cli {
     #[arg(long, global = true, value_enum, default_value = "system")]
     bus: BusArg,
     /// The bus at this address (overrides --bus)
-    #[arg(long, global = true, value_name = "ADDRESS")]
+    #[arg(
+        long,
+        global = true,
+        value_name = "ADDRESS",
+        env = "TARSAL_BUS_ADDRESS"
+    )]
     bus_address: Option<String>,
     #[command(subcommand)]
     command: Cmd,
@@ -343,16 +348,18 @@ fn run(cli: &Cli) -> Result<ExitCode> {
         Cmd::Stop => live::call(&bus, "stopping", async |c| c.stop().await),
         Cmd::Estop => live::call(&bus, "emergency stop", async |c| c.emergency_stop().await),
         Cmd::Reset => live::call(&bus, "reset", async |c| c.reset_fault().await),
-        Cmd::Intensity { level } => {
-            live::call(&bus, "intensity set", async |c| c.set_intensity(*level).await)
-        }
+        Cmd::Intensity { level } => live::call(&bus, "intensity set", async |c| {
+            c.set_intensity(*level).await
+        }),
         Cmd::Heat { state } => {
             let on = matches!(state, OnOff::On);
-            live::call(&bus, if on { "heat on" } else { "heat off" }, async |c| c.set_heat(on).await)
+            live::call(&bus, if on { "heat on" } else { "heat off" }, async |c| {
+                c.set_heat(on).await
+            })
         }
-        Cmd::Confirm { initials } => {
-            live::call(&bus, "confirmed", async |c| c.confirm_staff_step(initials).await)
-        }
+        Cmd::Confirm { initials } => live::call(&bus, "confirmed", async |c| {
+            c.confirm_staff_step(initials).await
+        }),
         Cmd::Bath { action } => match action {
             BathCmd::Fill { litres } => {
                 live::call(&bus, "filling", async |c| c.fill_bath(*litres).await)

@@ -34,7 +34,11 @@ pub(crate) fn fitted(profile: &ChairProfile) -> Vec<ActuatorId> {
         }
     }
     if e.bath {
-        ids.extend([ActuatorId::FillValve, ActuatorId::DrainPump, ActuatorId::JetPump]);
+        ids.extend([
+            ActuatorId::FillValve,
+            ActuatorId::DrainPump,
+            ActuatorId::JetPump,
+        ]);
     }
     ids
 }
@@ -63,13 +67,20 @@ fn shown_map(shows: &Shows) -> HashMap<String, OwnedVariant> {
                 Shown::Flag(b) => Variant::from(*b),
                 Shown::Text(t) => Variant::from(*t),
             };
-            variant.try_into().ok().map(|owned| ((*k).to_owned(), owned))
+            variant
+                .try_into()
+                .ok()
+                .map(|owned| ((*k).to_owned(), owned))
         })
         .collect()
 }
 
 fn r1(v: f64) -> Shown {
-    Shown::Number(if v.is_finite() { (v * 10.0).round() / 10.0 } else { v })
+    Shown::Number(if v.is_finite() {
+        (v * 10.0).round() / 10.0
+    } else {
+        v
+    })
 }
 
 /// What an actuator is told to do, and what its sensors read, from a status.
@@ -140,7 +151,9 @@ impl Actuator {
 /// The keys `Set` accepts for an actuator, for error messages and docs.
 fn keys(id: ActuatorId) -> &'static str {
     match id {
-        ActuatorId::FootRoller(_) => "position (%), speed (%/s), pressure (%), motion (still|knead|tap|vibrate), rate (Hz)",
+        ActuatorId::FootRoller(_) => {
+            "position (%), speed (%/s), pressure (%), motion (still|knead|tap|vibrate), rate (Hz)"
+        }
         ActuatorId::CalfUnit(_) => "ankle, mid, upper (%), kneading (%)",
         ActuatorId::Heater(_) => "setpoint (°C; leave out to switch off)",
         ActuatorId::FillValve => "open (true|false)",
@@ -150,11 +163,19 @@ fn keys(id: ActuatorId) -> &'static str {
 }
 
 /// The manual command `Set` asks for. Keys not given are off or zero.
-fn command(id: ActuatorId, map: &HashMap<String, OwnedVariant>) -> Result<ManualCommand, ChairError> {
+fn command(
+    id: ActuatorId,
+    map: &HashMap<String, OwnedVariant>,
+) -> Result<ManualCommand, ChairError> {
     let allowed = keys(id);
-    let wrong = |key: &str| ChairError::InvalidValue(format!("`{key}` is not a setting of the {id}; allowed: {allowed}"));
+    let wrong = |key: &str| {
+        ChairError::InvalidValue(format!(
+            "`{key}` is not a setting of the {id}; allowed: {allowed}"
+        ))
+    };
     let num = |key: &str| -> Result<f64, ChairError> {
-        map.get(key).map_or(Ok(0.0), |v| number(v).ok_or_else(|| wrong(key)))
+        map.get(key)
+            .map_or(Ok(0.0), |v| number(v).ok_or_else(|| wrong(key)))
     };
     let flag = |key: &str| -> Result<bool, ChairError> {
         map.get(key).map_or(Ok(false), |v| match value(v) {
@@ -195,7 +216,11 @@ fn command(id: ActuatorId, map: &HashMap<String, OwnedVariant>) -> Result<Manual
             ManualCommand::CalfUnit {
                 side,
                 command: CalfCommand {
-                    cells: Cells([Percent(num("ankle")?), Percent(num("mid")?), Percent(num("upper")?)]),
+                    cells: Cells([
+                        Percent(num("ankle")?),
+                        Percent(num("mid")?),
+                        Percent(num("upper")?),
+                    ]),
                     kneading_speed: Percent(num("kneading")?),
                 },
             }
@@ -204,12 +229,17 @@ fn command(id: ActuatorId, map: &HashMap<String, OwnedVariant>) -> Result<Manual
             only(&["setpoint"])?;
             ManualCommand::Heater {
                 heater,
-                setpoint: map.contains_key("setpoint").then(|| num("setpoint").map(Celsius)).transpose()?,
+                setpoint: map
+                    .contains_key("setpoint")
+                    .then(|| num("setpoint").map(Celsius))
+                    .transpose()?,
             }
         }
         ActuatorId::FillValve => {
             only(&["open"])?;
-            ManualCommand::FillValve { open: flag("open")? }
+            ManualCommand::FillValve {
+                open: flag("open")?,
+            }
         }
         ActuatorId::DrainPump => {
             only(&["on"])?;
@@ -254,7 +284,12 @@ impl Actuator {
     /// `foot_roller`, `calf_unit`, `heater`, `fill_valve`, `drain_pump`, `jet_pump`.
     #[zbus(property(emits_changed_signal = "const"))]
     fn kind(&self) -> String {
-        self.id.code().split('.').next().unwrap_or_default().to_owned()
+        self.id
+            .code()
+            .split('.')
+            .next()
+            .unwrap_or_default()
+            .to_owned()
     }
 
     /// What `Set` accepts.

@@ -51,7 +51,11 @@ pub(crate) struct View {
 }
 
 fn round(v: f64, step: f64) -> f64 {
-    if v.is_finite() { (v / step).round() * step } else { v }
+    if v.is_finite() {
+        (v / step).round() * step
+    } else {
+        v
+    }
 }
 
 impl View {
@@ -139,7 +143,12 @@ pub(crate) struct Chair1 {
 }
 
 impl Chair1 {
-    pub fn new(handle: ChairHandle, database: Option<PathBuf>, profile: &ChairProfile, status: &ChairStatus) -> Self {
+    pub fn new(
+        handle: ChairHandle,
+        database: Option<PathBuf>,
+        profile: &ChairProfile,
+        status: &ChairStatus,
+    ) -> Self {
         Self {
             handle,
             database,
@@ -192,7 +201,8 @@ fn uses(info: &ProgramInfo) -> Vec<String> {
         (u.bath, "bath"),
     ]
     .into_iter()
-    .filter_map(|(used, name)| used.then(|| name.to_owned()))
+    .filter(|(used, _)| *used)
+    .map(|(_, name)| name.to_owned())
     .collect()
 }
 
@@ -241,7 +251,11 @@ impl Chair1 {
     /// Starts a session. Options: `intensity` (1–5), `heat`, `bath`,
     /// `contraindications-confirmed` (required when the program declares
     /// contraindications), and the program's own options by key.
-    async fn start_program(&self, id: &str, options: HashMap<String, OwnedVariant>) -> Result<u64, ChairError> {
+    async fn start_program(
+        &self,
+        id: &str,
+        options: HashMap<String, OwnedVariant>,
+    ) -> Result<u64, ChairError> {
         let info = self.find_program(id).await?;
         let (options, confirmed) = session_options(&options)?;
         if !info.contraindications.is_empty() && !confirmed {
@@ -269,7 +283,8 @@ impl Chair1 {
     /// All motion and heat off at once, valve closed, jets off; the water
     /// stays. Latched until `ResetFault`.
     async fn emergency_stop(&self) -> Result<(), ChairError> {
-        self.command(Command::EmergencyStop(StopSource::Local)).await
+        self.command(Command::EmergencyStop(StopSource::Local))
+            .await
     }
 
     /// Acknowledges latched faults or the emergency stop, once their cause is gone.
@@ -298,7 +313,8 @@ impl Chair1 {
 
     /// Fills the bath to `litres` (no session may run).
     async fn fill_bath(&self, litres: f64) -> Result<(), ChairError> {
-        self.command(Command::Bath(BathAction::Fill { to: Litres(litres) })).await
+        self.command(Command::Bath(BathAction::Fill { to: Litres(litres) }))
+            .await
     }
 
     async fn drain_bath(&self) -> Result<(), ChairError> {
@@ -311,7 +327,11 @@ impl Chair1 {
 
     /// The newest `limit` recorded events (oldest first) whose code starts
     /// with `code_prefix` (empty: all).
-    async fn recent_events(&self, limit: u32, code_prefix: &str) -> Result<Vec<EventEntry>, ChairError> {
+    async fn recent_events(
+        &self,
+        limit: u32,
+        code_prefix: &str,
+    ) -> Result<Vec<EventEntry>, ChairError> {
         let query = EventQuery {
             session: None,
             code_prefix: (!code_prefix.is_empty()).then(|| code_prefix.to_owned()),
@@ -528,7 +548,12 @@ impl Chair1 {
 
     /// Every event the chair records: code, severity, message.
     #[zbus(signal)]
-    pub async fn event(emitter: &SignalEmitter<'_>, code: &str, severity: &str, message: &str) -> zbus::Result<()>;
+    pub async fn event(
+        emitter: &SignalEmitter<'_>,
+        code: &str,
+        severity: &str,
+        message: &str,
+    ) -> zbus::Result<()>;
 
     /// A session ended: id, program, outcome, why.
     #[zbus(signal)]
@@ -542,7 +567,12 @@ impl Chair1 {
 
     /// A fault was latched: code, what happened, what to do.
     #[zbus(signal)]
-    pub async fn fault_raised(emitter: &SignalEmitter<'_>, code: &str, message: &str, advice: &str) -> zbus::Result<()>;
+    pub async fn fault_raised(
+        emitter: &SignalEmitter<'_>,
+        code: &str,
+        message: &str,
+        advice: &str,
+    ) -> zbus::Result<()>;
 }
 
 /// A technician's service mode: single actuators, through the supervisor.

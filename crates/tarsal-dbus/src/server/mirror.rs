@@ -23,17 +23,26 @@ pub(crate) async fn run(connection: Connection, handle: ChairHandle, actuators: 
     }
 }
 
-async fn mirror(connection: &Connection, handle: ChairHandle, ids: Vec<ActuatorId>) -> zbus::Result<()> {
+async fn mirror(
+    connection: &Connection,
+    handle: ChairHandle,
+    ids: Vec<ActuatorId>,
+) -> zbus::Result<()> {
     let server = connection.object_server();
     let chair = server.interface::<_, Chair1>(crate::PATH).await?;
     let mut objects = Vec::new();
     for id in ids {
-        objects.push((id, server.interface::<_, Actuator>(actuator::path(id)).await?));
+        objects.push((
+            id,
+            server.interface::<_, Actuator>(actuator::path(id)).await?,
+        ));
     }
     let mut status = handle.watch_status();
     let mut events = handle.subscribe();
     let mut programs: HashMap<u64, String> = HashMap::new();
-    let long_ago = Instant::now().checked_sub(Duration::from_secs(60)).unwrap_or_else(Instant::now);
+    let long_ago = Instant::now()
+        .checked_sub(Duration::from_secs(60))
+        .unwrap_or_else(Instant::now);
     let (mut continuous_at, mut actuators_at) = (long_ago, long_ago);
     loop {
         tokio::select! {
@@ -133,7 +142,13 @@ async fn signal(
 ) -> zbus::Result<()> {
     let emitter = chair.signal_emitter();
     let kind = &record.event.kind;
-    Chair1::event(emitter, kind.code(), kind.severity().code(), &kind.message()).await?;
+    Chair1::event(
+        emitter,
+        kind.code(),
+        kind.severity().code(),
+        &kind.message(),
+    )
+    .await?;
     let session = record.event.session.map_or(0, |s| s.0);
     match kind {
         EventKind::SessionStarted { program, .. } => {

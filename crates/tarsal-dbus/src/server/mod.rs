@@ -68,7 +68,12 @@ pub async fn serve(bus: &Bus, options: ServeOptions) -> Result<zbus::Connection,
         .serve_at(crate::PATH, ObjectManager)
         .serve_at(
             crate::PATH,
-            Chair1::new(options.handle.clone(), options.database.clone(), &options.profile, &initial),
+            Chair1::new(
+                options.handle.clone(),
+                options.database.clone(),
+                &options.profile,
+                &initial,
+            ),
         )
         .serve_at(crate::PATH, Service::new(options.handle.clone()));
     if let Some(sim) = options.simulator.clone() {

@@ -29,21 +29,23 @@ pub(crate) fn value(v: &OwnedVariant) -> Option<OptionValue> {
 
 /// A variant as a number (any integer width or a double).
 pub(crate) fn number(v: &OwnedVariant) -> Option<f64> {
-    f64::try_from(v)
-        .ok()
-        .or_else(|| match value(v)? {
-            OptionValue::Int(i) => Some(i as f64),
-            _ => None,
-        })
+    f64::try_from(v).ok().or_else(|| match value(v)? {
+        OptionValue::Int(i) => Some(i as f64),
+        _ => None,
+    })
 }
 
 /// Session options from `StartProgram`'s dictionary, and whether staff
 /// confirmed the contraindications.
-pub(crate) fn session_options(map: &HashMap<String, OwnedVariant>) -> Result<(SessionOptions, bool), ChairError> {
+pub(crate) fn session_options(
+    map: &HashMap<String, OwnedVariant>,
+) -> Result<(SessionOptions, bool), ChairError> {
     let mut options = SessionOptions::default();
     let mut confirmed = false;
     let bad = |key: &str, allowed: &str| {
-        ChairError::InvalidOption(format!("option `{key}`: the value is not allowed; allowed: {allowed}"))
+        ChairError::InvalidOption(format!(
+            "option `{key}`: the value is not allowed; allowed: {allowed}"
+        ))
     };
     for (key, v) in map {
         let parsed = value(v).ok_or_else(|| bad(key, "a boolean, an integer or text"))?;

@@ -1,0 +1,235 @@
+//! `EmergencyStop` latency over D-Bus: from the moment a client sends the call
+//! to the moment the hardware holds safe outputs (power cut and every output
+//! written off), and to the moment the client has the reply.
+//!
+//! Everything is real except the chair's hardware: a private `dbus-daemon`,
+//! the service exactly as `tarsald` serves it (its own current-thread runtime
+//! and connection), the control loop thread at real-time pace (100 Hz), and a
+//! client on its own connection. The simulator is wrapped in a probe that
+//! notes when safe outputs reach it.
+//!
+//!     cargo bench -p tarsal-dbus --bench estop            # 1,000 stops
+//!     cargo bench -p tarsal-dbus --bench estop -- --quick # 100, a smoke run
+//!
+//! Each round starts the demo program, lets the rollers run a few ticks, sends
+//! `EmergencyStop`, then resets. Prints a Markdown table for docs/PERFORMANCE.md.
+
+use std::collections::HashMap;
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+use tarsal_core::builtin::BuiltinCatalog;
+use tarsal_core::hardware::{Hardware, HardwareError, KillSwitch};
+use tarsal_core::model::{Outputs, SensorReadings};
+use tarsal_core::session::SessionId;
+use tarsal_core::{ChairProfile, Engine};
+use tarsal_dbus::Bus;
+use tarsal_dbus::client::Chair1Proxy;
+use tarsal_dbus::server::{ServeOptions, serve};
+use tarsal_runtime::{Chair, ControlLoop, LoopConfig, Pacing};
+use tarsal_sim::Simulator;
+
+/// Notes the first moment safe outputs reach the hardware after being armed.
+#[derive(Clone, Default)]
+struct SafeProbe {
+    armed: Arc<AtomicBool>,
+    safe_at: Arc<Mutex<Option<Instant>>>,
+}
+
+impl SafeProbe {
+    fn arm(&self) {
+        *self.safe_at.lock().expect("probe lock") = None;
+        self.armed.store(true, Ordering::SeqCst);
+    }
+
+    fn safe_at(&self) -> Option<Instant> {
+        *self.safe_at.lock().expect("probe lock")
+    }
+}
+
+struct ProbedHardware {
+    inner: Simulator,
+    power: Arc<dyn KillSwitch>,
+    probe: SafeProbe,
+}
+
+impl Hardware for ProbedHardware {
+    fn read(&mut self, now: Duration) -> Result<SensorReadings, HardwareError> {
+        self.inner.read(now)
+    }
+
+    fn write(&mut self, now: Duration, outputs: &Outputs) -> Result<(), HardwareError> {
+        let result = self.inner.write(now, outputs);
+        if outputs.is_safe()
+            && self.power.is_tripped()
+            && self.probe.armed.swap(false, Ordering::SeqCst)
+        {
+            *self.probe.safe_at.lock().expect("probe lock") = Some(Instant::now());
+        }
+        result
+    }
+
+    fn kill_switch(&self) -> Arc<dyn KillSwitch> {
+        self.inner.kill_switch()
+    }
+}
+
+/// A private bus daemon for the run.
+struct PrivateBus {
+    daemon: Child,
+    address: String,
+}
+
+impl PrivateBus {
+    fn start() -> Self {
+        let mut daemon = Command::new("dbus-daemon")
+            .args(["--session", "--nofork", "--print-address=1"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("dbus-daemon runs (scripts/test.sh installs it)");
+        let mut address = String::new();
+        BufReader::new(daemon.stdout.take().expect("piped stdout"))
+            .read_line(&mut address)
+            .expect("dbus-daemon prints its address");
+        Self {
+            daemon,
+            address: address.trim().to_owned(),
+        }
+    }
+}
+
+impl Drop for PrivateBus {
+    fn drop(&mut self) {
+        let _ = self.daemon.kill();
+        let _ = self.daemon.wait();
+    }
+}
+
+fn percentile(sorted: &[Duration], q: f64) -> Duration {
+    sorted[((sorted.len() - 1) as f64 * q).round() as usize]
+}
+
+fn micros(d: Duration) -> String {
+    format!("{:.0} µs", d.as_secs_f64() * 1e6)
+}
+
+fn main() {
+    let quick = std::env::args().any(|a| a == "--quick");
+    let rounds = if quick { 100 } else { 1_000 };
+    let bus = PrivateBus::start();
+
+    let profile = Arc::new(ChairProfile::standard());
+    let probe = SafeProbe::default();
+    let simulator = Simulator::new(Arc::clone(&profile));
+    let hardware = ProbedHardware {
+        power: simulator.kill_switch(),
+        inner: simulator,
+        probe: probe.clone(),
+    };
+    let chair = Chair::new(
+        Engine::new(Arc::clone(&profile)),
+        hardware,
+        Box::new(BuiltinCatalog::default()),
+        SessionId(1),
+        Duration::from_millis(10),
+    );
+    let control = ControlLoop::spawn(
+        chair,
+        LoopConfig {
+            period: Duration::from_millis(10),
+            pacing: Pacing::RealTime { speed: 1.0 },
+            watchdog_margin: Duration::from_millis(250),
+            event_prefix: "bench".into(),
+        },
+        Vec::new(),
+    )
+    .expect("control loop starts");
+
+    // The service side, as tarsald runs it: its own thread and runtime.
+    let service_bus = Bus::Address(bus.address.clone());
+    let handle = control.handle();
+    let (ready_tx, ready_rx) = std::sync::mpsc::channel();
+    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+    let service = std::thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("service runtime");
+        runtime.block_on(async move {
+            let options = ServeOptions {
+                handle,
+                profile,
+                database: None,
+                simulator: None,
+            };
+            let _connection = serve(&service_bus, options)
+                .await
+                .expect("serves on the private bus");
+            ready_tx.send(()).expect("bench waits");
+            let _ = stop_rx.await;
+        });
+    });
+    ready_rx.recv().expect("service comes up");
+
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("client runtime");
+    let (to_safe, to_reply) = runtime.block_on(async {
+        let connection = zbus::connection::Builder::address(bus.address.as_str())
+            .build()
+            .await
+            .expect("client connects");
+        let chair = Chair1Proxy::new(&connection).await.expect("proxy");
+        let mut to_safe = Vec::with_capacity(rounds);
+        let mut to_reply = Vec::with_capacity(rounds);
+        for _ in 0..rounds {
+            chair
+                .start_program("demo", HashMap::new())
+                .await
+                .expect("demo starts");
+            // A few ticks, so the rollers are moving when the stop comes.
+            tokio::time::sleep(Duration::from_millis(30)).await;
+            probe.arm();
+            let sent = Instant::now();
+            chair
+                .emergency_stop()
+                .await
+                .expect("EmergencyStop succeeds");
+            let replied = Instant::now();
+            let safe = probe
+                .safe_at()
+                .expect("safe outputs reached the hardware before the reply");
+            to_safe.push(safe.duration_since(sent));
+            to_reply.push(replied.duration_since(sent));
+            chair.reset_fault().await.expect("reset after the stop");
+        }
+        (to_safe, to_reply)
+    });
+
+    let _ = stop_tx.send(());
+    let _ = service.join();
+    control.shutdown();
+
+    let mut to_safe = to_safe;
+    let mut to_reply = to_reply;
+    to_safe.sort_unstable();
+    to_reply.sort_unstable();
+    println!("\nEmergencyStop over D-Bus, {rounds} calls (private dbus-daemon, 100 Hz loop)\n");
+    println!("| measure | p50 | p99 | max |");
+    println!("|---|---|---|---|");
+    for (what, samples) in [
+        ("call sent → outputs safe", &to_safe),
+        ("call sent → reply received", &to_reply),
+    ] {
+        println!(
+            "| {what} | {} | {} | {} |",
+            micros(percentile(samples, 0.5)),
+            micros(percentile(samples, 0.99)),
+            micros(*samples.last().expect("samples"))
+        );
+    }
+}
