@@ -311,22 +311,45 @@ pub struct Equipment {
 }
 
 impl Equipment {
+    /// Every part: whether it is in the set, its code (`foot_rollers`…) and
+    /// its name in words.
+    fn parts(&self) -> [(bool, &'static str, &'static str); 5] {
+        [
+            (self.foot_rollers, "foot_rollers", "foot rollers"),
+            (self.calf_units, "calf_units", "calf units"),
+            (self.sole_heat, "sole_heat", "sole heat pad"),
+            (self.calf_heat, "calf_heat", "calf heat pad"),
+            (self.bath, "bath", "foot bath"),
+        ]
+    }
+
+    /// The codes of the parts in the set, e.g. `["foot_rollers", "bath"]`.
+    pub fn codes(&self) -> Vec<&'static str> {
+        self.parts()
+            .into_iter()
+            .filter(|p| p.0)
+            .map(|p| p.1)
+            .collect()
+    }
+
+    /// The parts in the set, in words.
+    pub fn names(&self) -> Vec<&'static str> {
+        self.parts()
+            .into_iter()
+            .filter(|p| p.0)
+            .map(|p| p.2)
+            .collect()
+    }
+
     /// The parts in `self` that `available` lacks, in words.
     pub fn missing_from(&self, available: &Equipment) -> Vec<&'static str> {
-        let mut missing = Vec::new();
-        let pairs = [
-            (self.foot_rollers, available.foot_rollers, "foot rollers"),
-            (self.calf_units, available.calf_units, "calf units"),
-            (self.sole_heat, available.sole_heat, "sole heat pad"),
-            (self.calf_heat, available.calf_heat, "calf heat pad"),
-            (self.bath, available.bath, "foot bath"),
-        ];
-        for (wanted, have, name) in pairs {
-            if wanted && !have {
-                missing.push(name);
-            }
-        }
-        missing
+        let have = available.parts();
+        self.parts()
+            .into_iter()
+            .zip(have)
+            .filter(|(wanted, have)| wanted.0 && !have.0)
+            .map(|(wanted, _)| wanted.2)
+            .collect()
     }
 }
 

@@ -325,33 +325,24 @@ pub fn programs(bus: &Bus, json_out: bool) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-pub struct StartArgs {
-    pub program: String,
-    pub intensity: Option<u8>,
-    pub no_heat: bool,
-    pub no_bath: bool,
-    pub options: Vec<String>,
-    pub confirm_contraindications: bool,
-}
-
-pub fn start(bus: &Bus, a: StartArgs, json_out: bool) -> Result<ExitCode> {
-    let mut values: Vec<(String, OptionValue)> = Vec::new();
-    for pair in &a.options {
-        let (k, v) = pair
-            .split_once('=')
-            .ok_or_else(|| anyhow!("--option {pair}: expected KEY=VALUE"))?;
-        values.push((k.trim().to_owned(), OptionValue::parse_loose(v.trim())));
-    }
-    let session = with_chair(bus, async |_, chair| {
+pub fn start(
+    bus: &Bus,
+    program: &str,
+    session: &crate::SessionArgs,
+    contraindications_confirmed: bool,
+    json_out: bool,
+) -> Result<ExitCode> {
+    let values = session.values()?;
+    let id = with_chair(bus, async |_, chair| {
         let mut options: HashMap<&str, Variant<'_>> = HashMap::new();
-        if let Some(i) = a.intensity {
+        if let Some(i) = session.intensity {
             options.insert("intensity", Variant::from(i));
         }
-        options.insert("heat", Variant::from(!a.no_heat));
-        options.insert("bath", Variant::from(!a.no_bath));
+        options.insert("heat", Variant::from(!session.no_heat));
+        options.insert("bath", Variant::from(!session.no_bath));
         options.insert(
             "contraindications-confirmed",
-            Variant::from(a.confirm_contraindications),
+            Variant::from(contraindications_confirmed),
         );
         for (k, v) in &values {
             let variant = match v {
@@ -361,12 +352,12 @@ pub fn start(bus: &Bus, a: StartArgs, json_out: bool) -> Result<ExitCode> {
             };
             options.insert(k.as_str(), variant);
         }
-        chair.start_program(&a.program, options).await
+        chair.start_program(program, options).await
     })?;
     if json_out {
-        println!("{}", json!({ "session_id": session }));
+        println!("{}", json!({ "session_id": id }));
     } else {
-        println!("session {session} started ({})", a.program);
+        println!("session {id} started ({program})");
     }
     Ok(ExitCode::SUCCESS)
 }

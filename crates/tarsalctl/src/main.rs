@@ -47,6 +47,52 @@ struct Cli {
     command: Cmd,
 }
 
+/// How a session should run: the same flags for a live start and a
+/// simulated `program run`.
+#[derive(clap::Args)]
+struct SessionArgs {
+    /// Intensity 1–5 [default: the program's]
+    #[arg(long, value_parser = clap::value_parser!(u8).range(1..=5))]
+    intensity: Option<u8>,
+    #[arg(long)]
+    no_heat: bool,
+    #[arg(long)]
+    no_bath: bool,
+    /// A program option (repeatable)
+    #[arg(long = "option", value_name = "KEY=VALUE")]
+    options: Vec<String>,
+}
+
+impl SessionArgs {
+    /// The `--option` pairs, parsed.
+    fn values(&self) -> Result<Vec<(String, tarsal_core::session::OptionValue)>> {
+        self.options
+            .iter()
+            .map(|pair| {
+                let (k, v) = pair
+                    .split_once('=')
+                    .with_context(|| format!("--option {pair}: expected KEY=VALUE"))?;
+                Ok((
+                    k.trim().to_owned(),
+                    tarsal_core::session::OptionValue::parse_loose(v.trim()),
+                ))
+            })
+            .collect()
+    }
+
+    fn options(&self) -> Result<tarsal_core::session::SessionOptions> {
+        Ok(tarsal_core::session::SessionOptions {
+            intensity: self
+                .intensity
+                .and_then(tarsal_core::units::Intensity::new)
+                .unwrap_or_default(),
+            heat: !self.no_heat,
+            bath: !self.no_bath,
+            values: self.values()?.into_iter().collect(),
+        })
+    }
+}
+
 #[derive(Clone, Copy, clap::ValueEnum)]
 enum BusArg {
     System,
@@ -84,16 +130,8 @@ enum Cmd {
     /// Start a program
     Start {
         program: String,
-        /// 1–5
-        #[arg(long, value_parser = clap::value_parser!(u8).range(1..=5))]
-        intensity: Option<u8>,
-        #[arg(long)]
-        no_heat: bool,
-        #[arg(long)]
-        no_bath: bool,
-        /// A program option (repeatable)
-        #[arg(long = "option", value_name = "KEY=VALUE")]
-        options: Vec<String>,
+        #[command(flatten)]
+        session: SessionArgs,
         /// Staff confirmed the client has none of the program's contraindications
         #[arg(long)]
         confirm_contraindications: bool,
@@ -277,16 +315,8 @@ enum ProgramCmd {
     /// Run one simulated session and report what happened
     Run {
         file: PathBuf,
-        /// A program option (repeatable)
-        #[arg(long = "option", value_name = "KEY=VALUE")]
-        options: Vec<String>,
-        /// Intensity 1–5
-        #[arg(long, value_parser = clap::value_parser!(u8).range(1..=5))]
-        intensity: Option<u8>,
-        #[arg(long)]
-        no_heat: bool,
-        #[arg(long)]
-        no_bath: bool,
+        #[command(flatten)]
+        session: SessionArgs,
         /// Write a timeline picture of every actuator (SVG)
         #[arg(long, value_name = "FILE.svg")]
         plot: Option<PathBuf>,
@@ -326,23 +356,9 @@ fn run(cli: &Cli) -> Result<ExitCode> {
         Cmd::Programs => live::programs(&bus, json),
         Cmd::Start {
             program,
-            intensity,
-            no_heat,
-            no_bath,
-            options,
+            session,
             confirm_contraindications,
-        } => live::start(
-            &bus,
-            live::StartArgs {
-                program: program.clone(),
-                intensity: *intensity,
-                no_heat: *no_heat,
-                no_bath: *no_bath,
-                options: options.clone(),
-                confirm_contraindications: *confirm_contraindications,
-            },
-            json,
-        ),
+        } => live::start(&bus, program, session, *confirm_contraindications, json),
         Cmd::Pause => live::call(&bus, "paused", async |c| c.pause().await),
         Cmd::Resume => live::call(&bus, "resumed", async |c| c.resume().await),
         Cmd::Stop => live::call(&bus, "stopping", async |c| c.stop().await),
@@ -427,15 +443,12 @@ fn run(cli: &Cli) -> Result<ExitCode> {
             } => program::check(file, profile.as_deref(), *exhaustive, cli.json),
             ProgramCmd::Run {
                 file,
-                options,
-                intensity,
-                no_heat,
-                no_bath,
+                session,
                 plot,
                 profile,
             } => program::run(program::RunArgs {
                 file,
-                options: program::session_options(options, *intensity, *no_heat, *no_bath)?,
+                options: session.options()?,
                 plot: plot.as_ref(),
                 profile: profile.as_deref(),
                 json: cli.json,

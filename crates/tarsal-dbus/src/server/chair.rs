@@ -192,18 +192,7 @@ impl Chair1 {
 }
 
 fn uses(info: &ProgramInfo) -> Vec<String> {
-    let u = info.uses;
-    [
-        (u.foot_rollers, "foot_rollers"),
-        (u.calf_units, "calf_units"),
-        (u.sole_heat, "sole_heat"),
-        (u.calf_heat, "calf_heat"),
-        (u.bath, "bath"),
-    ]
-    .into_iter()
-    .filter(|(used, _)| *used)
-    .map(|(_, name)| name.to_owned())
-    .collect()
+    info.uses.codes().into_iter().map(str::to_owned).collect()
 }
 
 /// A program's whole description as JSON (documented in docs/dbus.md).

@@ -14,8 +14,7 @@ use std::sync::Arc;
 use std::time::Duration;
 use tarsal_core::ChairProfile;
 use tarsal_core::program::{OptionKind, ProgramInfo};
-use tarsal_core::session::{OptionValue, SessionOptions};
-use tarsal_core::units::Intensity;
+use tarsal_core::session::SessionOptions;
 use tarsal_plugin_host::{Library, Limits, LoadedPlugin};
 
 /// Exit status when a plugin does not load or misbehaves.
@@ -81,18 +80,7 @@ pub fn info(file: &Path, json: bool) -> Result<ExitCode> {
         "  duration       about {} min",
         (info.duration.as_secs() + 30) / 60
     );
-    let u = info.uses;
-    let parts: Vec<&str> = [
-        (u.foot_rollers, "foot rollers"),
-        (u.calf_units, "calf units"),
-        (u.sole_heat, "sole heat"),
-        (u.calf_heat, "calf heat"),
-        (u.bath, "foot bath"),
-    ]
-    .into_iter()
-    .filter_map(|(used, name)| used.then_some(name))
-    .collect();
-    println!("  uses           {}", parts.join(", "));
+    println!("  uses           {}", info.uses.names().join(", "));
     println!("  steps");
     for (i, s) in info.steps.iter().enumerate() {
         match &s.staff_action {
@@ -167,29 +155,6 @@ pub fn check(
 }
 
 /// Session options from `--option k=v` pairs and the common flags.
-pub fn session_options(
-    pairs: &[String],
-    intensity: Option<u8>,
-    no_heat: bool,
-    no_bath: bool,
-) -> Result<SessionOptions> {
-    let mut options = SessionOptions {
-        intensity: intensity.and_then(Intensity::new).unwrap_or_default(),
-        heat: !no_heat,
-        bath: !no_bath,
-        ..SessionOptions::default()
-    };
-    for pair in pairs {
-        let (k, v) = pair
-            .split_once('=')
-            .with_context(|| format!("--option {pair}: expected KEY=VALUE"))?;
-        options
-            .values
-            .insert(k.trim().to_owned(), OptionValue::parse_loose(v.trim()));
-    }
-    Ok(options)
-}
-
 pub struct RunArgs<'a> {
     pub file: &'a Path,
     pub options: SessionOptions,
