@@ -2,6 +2,11 @@
 # Builds every massage program plugin into target/plugins/, and the
 # deliberately misbehaving test fixtures into target/plugins/hostile/.
 # Installs the wasm toolchain when missing (see ../shared/toolchain/WASM.md).
+#
+#   TARSALCTL=target/release/tarsalctl scripts/build-plugins.sh
+#       uses a tarsalctl already built (by a workspace build) instead of
+#       building it alone, which would compile its dependencies a second
+#       time with other features.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib/setup.sh
@@ -9,11 +14,15 @@ source scripts/lib/setup.sh
 ensure_base
 ensure_wasm_toolchain
 
-log "building the plugin tool"
-cargo build --release -p tarsalctl
+tool=${TARSALCTL:-}
+if [ -z "$tool" ]; then
+    log "building the plugin tool"
+    cargo build --release -p tarsalctl
+    tool=./target/release/tarsalctl
+fi
 
 log "building the program plugins"
-./target/release/tarsalctl program build plugins/*/ --out target/plugins
+"$tool" program build plugins/*/ --out target/plugins
 
 log "building the hostile test fixtures"
-./target/release/tarsalctl program build tests/fixtures/plugins/*/ --out target/plugins/hostile --no-verify
+"$tool" program build tests/fixtures/plugins/*/ --out target/plugins/hostile --no-verify

@@ -25,7 +25,7 @@ ensure_base
 ensure_dbus
 log "building the service and the bundled programs"
 cargo build --release --workspace
-scripts/build-plugins.sh
+TARSALCTL=target/release/tarsalctl scripts/build-plugins.sh
 
 state=artifacts/demo
 mkdir -p "$state"

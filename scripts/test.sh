@@ -14,6 +14,7 @@ started=$SECONDS
 
 ensure_base
 ensure_dbus
+ensure_mosquitto
 
 log "format"
 cargo fmt --all --check
@@ -23,14 +24,13 @@ cargo clippy --workspace --all-targets --release -- -D warnings
 
 log "build"
 cargo build --workspace --release --all-targets
-scripts/build-plugins.sh
+TARSALCTL=target/release/tarsalctl scripts/build-plugins.sh
 
 log "tests"
 cargo test --workspace --release
 
 log "benchmark smoke run (numbers for docs/PERFORMANCE.md come from full runs)"
-cargo bench -p tarsal-runtime --bench engine -- --quick
-cargo bench -p tarsal-plugin-host --bench plugins -- --quick
-cargo bench -p tarsal-dbus --bench estop -- --quick
+# --workspace: the same features as the build above, so nothing compiles again.
+cargo bench --workspace --bench engine --bench plugins --bench estop -- --quick
 
 log "all tests passed in $((SECONDS - started)) s"

@@ -51,3 +51,9 @@ ensure_wasm_toolchain() {
 ensure_dbus() {
     need_packages dbus-daemon dbus-bin systemd util-linux passwd
 }
+
+# A real Mosquitto (tests start private brokers; the demo starts one), its
+# command-line clients, and openssl for the TLS test's certificates.
+ensure_mosquitto() {
+    need_packages mosquitto mosquitto-clients openssl
+}

@@ -12,22 +12,13 @@ pub struct TestBus {
     pub dir: PathBuf,
 }
 
-fn scratch(kind: &str) -> PathBuf {
-    static N: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
-    let n = N.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-    let dir = std::env::temp_dir().join(format!("tarsal-{kind}-{}-{n}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
 const DOCTYPE: &str = r#"<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
  "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">"#;
 
 impl TestBus {
     /// A session-type bus where everyone may do everything.
     pub fn session() -> Self {
-        let dir = scratch("bus");
+        let dir = super::scratch("bus");
         let config = format!(
             r#"{DOCTYPE}
 <busconfig>
@@ -48,7 +39,7 @@ impl TestBus {
     /// A system-type bus with the default-deny policy of a system bus and
     /// `policy` (our file from deploy/dbus/) included.
     pub fn system_with(policy: &Path) -> Self {
-        let dir = scratch("sysbus");
+        let dir = super::scratch("sysbus");
         let config = format!(
             r#"{DOCTYPE}
 <busconfig>
@@ -127,15 +118,22 @@ impl Service {
     /// Starts `tarsald --sim` on `bus` with the bundled plugins and `extra`
     /// arguments, as `user` (root when `None`), and waits until it owns its name.
     pub fn start(bus: &TestBus, user: Option<&str>, extra: &[&str]) -> Self {
-        let dir = scratch("service");
+        let mut args = vec!["--bus-address", bus.address.as_str()];
+        args.extend_from_slice(extra);
+        Self::launch(user, &args, "serving on D-Bus")
+    }
+
+    /// Starts `tarsald --sim` with the bundled plugins and `extra` arguments
+    /// (which say which bus, if any), as `user` (root when `None`), and waits
+    /// until its log shows `ready`.
+    pub fn launch(user: Option<&str>, extra: &[&str], ready: &str) -> Self {
+        let dir = super::scratch("service");
         let db = dir.join("tarsal.db");
         let log = dir.join("tarsald.log");
         let cache = std::env::temp_dir().join("tarsal-test-program-cache");
         let _ = std::fs::create_dir_all(&cache);
         let mut args: Vec<String> = vec![
             "--sim".into(),
-            "--bus-address".into(),
-            bus.address.clone(),
             "--db".into(),
             db.display().to_string(),
             "--programs".into(),
@@ -179,7 +177,7 @@ impl Service {
         };
         let until = Instant::now() + Duration::from_secs(60);
         while Instant::now() < until {
-            if service.logged("serving on D-Bus") {
+            if service.logged(ready) {
                 return service;
             }
             let exited = service
@@ -195,10 +193,7 @@ impl Service {
             }
             std::thread::sleep(Duration::from_millis(20));
         }
-        panic!(
-            "tarsald did not come up on the bus:\n{}",
-            service.log_text()
-        );
+        panic!("tarsald did not log `{ready}`:\n{}", service.log_text());
     }
 
     pub fn log_text(&self) -> String {
@@ -207,6 +202,14 @@ impl Service {
 
     pub fn logged(&self, needle: &str) -> bool {
         self.log_text().contains(needle)
+    }
+
+    /// Kills the service outright (SIGKILL), as a crash would.
+    pub fn kill(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
     }
 
     /// Stops the service (SIGTERM) and returns its exit status.

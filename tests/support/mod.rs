@@ -4,7 +4,18 @@
 
 #![allow(dead_code)]
 
+pub mod broker;
 pub mod bus;
+
+/// A fresh scratch directory for one test's files.
+pub fn scratch(kind: &str) -> std::path::PathBuf {
+    static N: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    let n = N.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    let dir = std::env::temp_dir().join(format!("tarsal-{kind}-{}-{n}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
 
 use std::sync::Arc;
 use std::time::Duration;

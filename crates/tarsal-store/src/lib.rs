@@ -42,7 +42,7 @@ pub enum StoreError {
     Encode(#[from] serde_json::Error),
 }
 
-const SCHEMA_VERSION: i64 = 2;
+const SCHEMA_VERSION: i64 = 3;
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS sessions (
@@ -79,6 +79,12 @@ CREATE TABLE IF NOT EXISTS sanitation_log (
     drained       INTEGER NOT NULL,
     initials      TEXT    NOT NULL,   -- staff who confirmed its steps, comma-separated
     missing       TEXT    NOT NULL    -- why it is incomplete
+);
+-- Schema 3: the events table is the outbox of each consumer that must see
+-- every event (the MQTT adapter); this is how far each has been confirmed.
+CREATE TABLE IF NOT EXISTS outbox_cursor (
+    consumer      TEXT    PRIMARY KEY,
+    last_event_id INTEGER NOT NULL
 );
 ";
 
@@ -358,25 +364,75 @@ impl Store {
         let rows = stmt
             .query_map(
                 params![query.session.map(|s| s.0 as i64), query.code_prefix, limit],
-                |r| {
-                    let data: String = r.get(8)?;
-                    Ok(EventRow {
-                        id: r.get(0)?,
-                        uid: r.get(1)?,
-                        at: UnixMillis(r.get(2)?),
-                        session: r.get::<_, Option<i64>>(3)?.map(|s| SessionId(s as u64)),
-                        code: r.get(4)?,
-                        severity: r.get(5)?,
-                        message: r.get(6)?,
-                        advice: r.get(7)?,
-                        data: serde_json::from_str(&data)
-                            .unwrap_or(serde_json::Value::String(data)),
-                    })
-                },
+                event_row,
             )?
             .collect::<Result<Vec<_>, _>>()?;
         Ok(rows)
     }
+
+    /// Up to `limit` events recorded after event `after` (by id), oldest first.
+    pub fn events_after(&self, after: i64, limit: u32) -> Result<Vec<EventRow>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT id, uid, at, session_id, code, severity, message, advice, data
+             FROM events WHERE id > ?1 ORDER BY id LIMIT ?2",
+        )?;
+        let rows = stmt
+            .query_map(params![after, limit], event_row)?
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(rows)
+    }
+
+    /// The id of the newest event, 0 when there is none.
+    pub fn last_event_id(&self) -> Result<i64, StoreError> {
+        Ok(self
+            .conn
+            .query_row("SELECT COALESCE(MAX(id), 0) FROM events", [], |r| r.get(0))?)
+    }
+
+    /// How far `consumer` has confirmed the events (an event id), or `None`
+    /// for a consumer never seen.
+    pub fn outbox_cursor(&self, consumer: &str) -> Result<Option<i64>, StoreError> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT last_event_id FROM outbox_cursor WHERE consumer = ?1",
+                [consumer],
+                |r| r.get(0),
+            )
+            .optional()?)
+    }
+
+    pub fn set_outbox_cursor(&self, consumer: &str, last_event_id: i64) -> Result<(), StoreError> {
+        self.conn.execute(
+            "INSERT INTO outbox_cursor (consumer, last_event_id) VALUES (?1, ?2)
+             ON CONFLICT(consumer) DO UPDATE SET last_event_id = excluded.last_event_id",
+            params![consumer, last_event_id],
+        )?;
+        Ok(())
+    }
+
+    /// Commits on this connection no longer wait for the disk. For a
+    /// consumer's cursor: losing its last moves on power loss only means
+    /// sending those events again (their ids let receivers drop repeats).
+    pub fn relax_durability(&self) -> Result<(), StoreError> {
+        self.conn.pragma_update(None, "synchronous", "NORMAL")?;
+        Ok(())
+    }
+}
+
+fn event_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<EventRow> {
+    let data: String = r.get(8)?;
+    Ok(EventRow {
+        id: r.get(0)?,
+        uid: r.get(1)?,
+        at: UnixMillis(r.get(2)?),
+        session: r.get::<_, Option<i64>>(3)?.map(|s| SessionId(s as u64)),
+        code: r.get(4)?,
+        severity: r.get(5)?,
+        message: r.get(6)?,
+        advice: r.get(7)?,
+        data: serde_json::from_str(&data).unwrap_or(serde_json::Value::String(data)),
+    })
 }
 
 impl Store {

@@ -196,3 +196,47 @@ fn sanitize_cycles_are_logged_and_settle_what_is_owed() {
     );
     assert!(lines[2].contains(",yes,10.2,yes,AB C.D.,"), "{csv}");
 }
+
+#[test]
+fn the_events_table_is_an_outbox_read_in_order_from_a_cursor() {
+    let mut s = Store::open_in_memory().unwrap();
+    assert_eq!(s.last_event_id().unwrap(), 0);
+    assert_eq!(s.outbox_cursor("mqtt").unwrap(), None);
+    let batch: Vec<_> = (0..5)
+        .map(|i| rec(&format!("o{i}"), i, None, EventKind::SessionPaused))
+        .collect();
+    s.record(&batch).unwrap();
+    let first = s.events_after(0, 2).unwrap();
+    assert_eq!(first.iter().map(|e| e.uid.as_str()).collect::<Vec<_>>(), ["o0", "o1"]);
+    s.set_outbox_cursor("mqtt", first[1].id).unwrap();
+    let cursor = s.outbox_cursor("mqtt").unwrap().unwrap();
+    let rest = s.events_after(cursor, 100).unwrap();
+    assert_eq!(rest.iter().map(|e| e.uid.as_str()).collect::<Vec<_>>(), ["o2", "o3", "o4"]);
+    s.set_outbox_cursor("mqtt", rest[2].id).unwrap();
+    assert_eq!(s.outbox_cursor("mqtt").unwrap(), Some(s.last_event_id().unwrap()));
+    assert!(s.events_after(s.last_event_id().unwrap(), 10).unwrap().is_empty());
+}
+
+#[test]
+fn the_writer_tells_its_listener_after_each_commit() {
+    let dir = std::env::temp_dir().join(format!("tarsal-listener-test-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("l.db");
+    let _ = std::fs::remove_file(&path);
+    let (seen_tx, seen) = std::sync::mpsc::channel();
+    let (tx, writer) = StoreWriter::spawn_with_listener(
+        Store::open(&path).unwrap(),
+        Box::new(move || {
+            let _ = seen_tx.send(());
+        }),
+    )
+    .unwrap();
+    tx.send(rec("l0", 0, None, EventKind::SessionPaused)).unwrap();
+    seen.recv_timeout(Duration::from_secs(5)).expect("told after the commit");
+    // By then the event is readable from another connection.
+    let reader = Store::open_read_only(&path).unwrap();
+    assert_eq!(reader.events_after(0, 10).unwrap().len(), 1);
+    drop(tx);
+    writer.join();
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -13,12 +13,23 @@ pub struct StoreWriter {
     thread: JoinHandle<()>,
 }
 
+/// Called after each batch is committed (outbox consumers wake on it).
+pub type CommitListener = Box<dyn Fn() + Send>;
+
 impl StoreWriter {
     pub fn spawn(store: Store) -> std::io::Result<(Sender<EventRecord>, Self)> {
+        Self::spawn_with_listener(store, Box::new(|| {}))
+    }
+
+    /// As [`StoreWriter::spawn`], calling `on_commit` after every committed batch.
+    pub fn spawn_with_listener(
+        store: Store,
+        on_commit: CommitListener,
+    ) -> std::io::Result<(Sender<EventRecord>, Self)> {
         let (tx, rx) = mpsc::channel();
         let thread = std::thread::Builder::new()
             .name("tarsal-store".into())
-            .spawn(move || run(store, rx))?;
+            .spawn(move || run(store, rx, on_commit))?;
         Ok((tx, Self { thread }))
     }
 
@@ -30,7 +41,7 @@ impl StoreWriter {
     }
 }
 
-fn run(mut store: Store, rx: Receiver<EventRecord>) {
+fn run(mut store: Store, rx: Receiver<EventRecord>, on_commit: CommitListener) {
     let mut batch = Vec::new();
     while let Ok(first) = rx.recv() {
         batch.push(first);
@@ -40,7 +51,10 @@ fn run(mut store: Store, rx: Receiver<EventRecord>) {
         let mut attempt = 0;
         loop {
             match store.record(&batch) {
-                Ok(()) => break,
+                Ok(()) => {
+                    on_commit();
+                    break;
+                }
                 Err(e) if attempt < 3 => {
                     attempt += 1;
                     tracing::warn!(error = %e, attempt, "could not store events; retrying");

@@ -19,7 +19,108 @@ pub struct Config {
     pub programs: ProgramsSection,
     pub sanitation: SanitationSection,
     pub dbus: DbusSection,
+    pub mqtt: MqttSection,
     pub simulator: SimulatorSection,
+}
+
+/// MQTT for operators; off unless a broker is given.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MqttSection {
+    /// `mqtt://HOST[:PORT]` or `mqtts://HOST[:PORT]`; unset: MQTT off.
+    pub broker: Option<String>,
+    /// This chair's id in topics; the host name when unset.
+    pub chair_id: Option<String>,
+    pub prefix: String,
+    pub username: Option<String>,
+    pub password: Option<String>,
+    /// A file holding the password (first line), instead of `password`.
+    pub password_file: Option<PathBuf>,
+    /// CA certificate (PEM) for `mqtts://`.
+    pub ca_file: Option<PathBuf>,
+    #[serde(rename = "keep_alive_s", deserialize_with = "config_file::seconds")]
+    pub keep_alive: Duration,
+    #[serde(
+        rename = "telemetry_interval_ms",
+        deserialize_with = "config_file::milliseconds"
+    )]
+    pub telemetry_interval: Duration,
+    /// Operators may start programs (`cmd/start`).
+    pub remote_start: bool,
+    /// Home Assistant discovery.
+    pub discovery: bool,
+    pub discovery_prefix: String,
+}
+
+impl Default for MqttSection {
+    fn default() -> Self {
+        Self {
+            broker: None,
+            chair_id: None,
+            prefix: "tarsal".into(),
+            username: None,
+            password: None,
+            password_file: None,
+            ca_file: None,
+            keep_alive: Duration::from_secs(30),
+            telemetry_interval: Duration::from_secs(5),
+            remote_start: false,
+            discovery: true,
+            discovery_prefix: "homeassistant".into(),
+        }
+    }
+}
+
+impl MqttSection {
+    /// The adapter's settings, or `None` when MQTT is off. Errors name the key.
+    pub fn settings(&self, model: &str) -> Result<Option<tarsal_mqtt::Settings>, String> {
+        let Some(url) = &self.broker else {
+            return Ok(None);
+        };
+        let broker = tarsal_mqtt::Broker::parse(url).map_err(|e| format!("mqtt.broker: {e}"))?;
+        let id = match &self.chair_id {
+            Some(id) => id.clone(),
+            None => std::fs::read_to_string("/proc/sys/kernel/hostname")
+                .map(|h| h.trim().to_owned())
+                .map_err(|e| {
+                    format!("mqtt.chair_id is not set and the host name cannot be read: {e}")
+                })?,
+        };
+        let chair_id =
+            tarsal_mqtt::ChairId::parse(&id).map_err(|e| format!("mqtt.chair_id: {e}"))?;
+        tarsal_mqtt::settings::check_prefix(&self.prefix)
+            .map_err(|e| format!("mqtt.prefix: {e}"))?;
+        if self.discovery {
+            tarsal_mqtt::settings::check_prefix(&self.discovery_prefix)
+                .map_err(|e| format!("mqtt.discovery_prefix: {e}"))?;
+        }
+        let password = match (&self.password, &self.password_file) {
+            (Some(_), Some(_)) => {
+                return Err("mqtt: give password or password_file, not both".into());
+            }
+            (Some(p), None) => Some(p.clone()),
+            (None, Some(file)) => Some(
+                std::fs::read_to_string(file)
+                    .map_err(|e| format!("mqtt.password_file {}: {e}", file.display()))?
+                    .lines()
+                    .next()
+                    .unwrap_or_default()
+                    .to_owned(),
+            ),
+            (None, None) => None,
+        };
+        let mut s = tarsal_mqtt::Settings::new(broker, chair_id);
+        s.prefix = self.prefix.clone();
+        s.username = self.username.clone();
+        s.password = password;
+        s.ca_file = self.ca_file.clone();
+        s.keep_alive = self.keep_alive;
+        s.telemetry_every = self.telemetry_interval;
+        s.remote_start = self.remote_start;
+        s.discovery = self.discovery.then(|| self.discovery_prefix.clone());
+        s.model = model.to_owned();
+        Ok(Some(s))
+    }
 }
 
 #[derive(Clone, Debug, Deserialize)]
@@ -264,6 +365,18 @@ impl Config {
             Duration::from_secs(60 * 60),
             "sanitation.circulation_min",
         );
+        c.duration(
+            config.mqtt.keep_alive,
+            Duration::from_secs(5),
+            Duration::from_secs(3600),
+            "mqtt.keep_alive_s",
+        );
+        c.duration(
+            config.mqtt.telemetry_interval,
+            Duration::from_millis(100),
+            Duration::from_secs(3600),
+            "mqtt.telemetry_interval_ms",
+        );
         if let Some(d) = config.session.max_duration {
             c.duration(
                 d,
@@ -305,6 +418,44 @@ mod tests {
     fn a_tick_rate_out_of_range_says_what_is_allowed() {
         let err = Config::parse("t.toml", "[service]\ntick_rate_hz = 1000\n").unwrap_err();
         assert!(err.to_string().contains("allowed: 50–100 Hz"), "{err}");
+    }
+
+    #[test]
+    fn mqtt_is_off_without_a_broker_and_named_errors_with_one() {
+        let c = Config::parse("t.toml", "").unwrap();
+        assert_eq!(c.mqtt.settings("m"), Ok(None));
+        let c = Config::parse(
+            "t.toml",
+            "[mqtt]\nbroker = \"mqtt://127.0.0.1:1884\"\nchair_id = \"c-1\"\nremote_start = true\ndiscovery = false\n",
+        )
+        .unwrap();
+        let s = c.mqtt.settings("pedicure-standard").unwrap().unwrap();
+        assert_eq!(s.broker.port, 1884);
+        assert_eq!(s.chair_id.as_str(), "c-1");
+        assert!(s.remote_start && s.discovery.is_none());
+        let c = Config::parse("t.toml", "[mqtt]\nbroker = \"http://x\"\n").unwrap();
+        assert!(
+            c.mqtt
+                .settings("m")
+                .unwrap_err()
+                .starts_with("mqtt.broker: ")
+        );
+        let c = Config::parse(
+            "t.toml",
+            "[mqtt]\nbroker = \"mqtt://x\"\nchair_id = \"a/b\"\n",
+        )
+        .unwrap();
+        assert!(
+            c.mqtt
+                .settings("m")
+                .unwrap_err()
+                .starts_with("mqtt.chair_id: ")
+        );
+        let err = Config::parse("t.toml", "[mqtt]\ntelemetry_interval_ms = 5\n").unwrap_err();
+        assert!(
+            err.to_string().contains("mqtt.telemetry_interval_ms"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -60,6 +60,12 @@ struct Args {
     /// Serve on the bus at this address (overrides --bus)
     #[arg(long, value_name = "ADDRESS")]
     bus_address: Option<String>,
+    /// MQTT broker, mqtt://HOST[:PORT] or mqtts://HOST[:PORT] (overrides the config's)
+    #[arg(long, value_name = "URL")]
+    mqtt: Option<String>,
+    /// This chair's id on MQTT [default: the config's, else the host name]
+    #[arg(long, value_name = "ID")]
+    chair_id: Option<String>,
     /// Directory of program plugins (*.wasm) [default: /usr/lib/tarsal/programs]
     #[arg(long, value_name = "DIR")]
     programs: Option<PathBuf>,
@@ -154,6 +160,15 @@ fn run(args: Args) -> Result<ExitCode> {
     let profile = Arc::new(load_profile(&config)?);
     tracing::info!(model = %profile.chair.model, backend = "simulator", "chair profile loaded");
 
+    let mqtt = config
+        .mqtt
+        .settings(&profile.chair.model)
+        .map_err(config_problem)?
+        .map(tarsal_mqtt::prepare)
+        .transpose()
+        .map_err(|e| config_problem(e.to_string()))?;
+    // The store thread wakes the MQTT adapter after each commit (new events).
+    let committed = Arc::new(tokio::sync::Notify::new());
     let store = open_store(&config.service.database)?;
     let first_session = store.next_session_id()?;
     let policy = config.sanitation.policy();
@@ -161,8 +176,11 @@ fn run(args: Args) -> Result<ExitCode> {
     if owed && policy.required_between_clients {
         tracing::warn!(program = %policy.program, "the bath must be sanitized before the next client");
     }
-    let (store_tx, store_writer) =
-        StoreWriter::spawn(store).context("starting the store thread")?;
+    let (store_tx, store_writer) = StoreWriter::spawn_with_listener(store, {
+        let committed = Arc::clone(&committed);
+        Box::new(move || committed.notify_one())
+    })
+    .context("starting the store thread")?;
 
     let library = Library::new(
         config.programs.limits(),
@@ -207,6 +225,15 @@ fn run(args: Args) -> Result<ExitCode> {
         "control loop running"
     );
 
+    let mqtt = match mqtt {
+        Some(prepared) => Some(
+            prepared
+                .spawn(control.handle(), &config.service.database, committed)
+                .context("starting MQTT")?,
+        ),
+        None => None,
+    };
+
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -246,6 +273,9 @@ fn run(args: Args) -> Result<ExitCode> {
     });
     control.shutdown();
     store_writer.join();
+    if let Some(mqtt) = mqtt {
+        mqtt.shutdown();
+    }
     tracing::info!("stopped; outputs safe");
     result
 }
@@ -302,6 +332,12 @@ fn apply_flags(config: &mut Config, args: &Args) -> Result<()> {
     }
     if let Some(address) = &args.bus_address {
         config.dbus.address = Some(address.clone());
+    }
+    if let Some(url) = &args.mqtt {
+        config.mqtt.broker = Some(url.clone());
+    }
+    if let Some(id) = &args.chair_id {
+        config.mqtt.chair_id = Some(id.clone());
     }
     if let Some(dir) = &args.programs {
         config.programs.dir = dir.clone();
