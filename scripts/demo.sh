@@ -1,28 +1,34 @@
 #!/usr/bin/env bash
 # The Tarsal demo: the chair service on a simulated chair, serving
-# org.tarsal.Chair1 on a private D-Bus of its own. A short tour drives it with
-# tarsalctl; then it keeps running for you to drive until Ctrl-C.
+# org.tarsal.Chair1 on a private D-Bus of its own and publishing to an MQTT
+# broker (a Mosquitto of its own unless --mqtt names one). A short tour
+# drives it with tarsalctl and MQTT; then it keeps running for you to drive
+# until Ctrl-C.
 #
-#   scripts/demo.sh                 30× real time: tour, then wait for Ctrl-C
-#   scripts/demo.sh --speed 5       slower (1 is a real chair's pace)
-#   scripts/demo.sh --tour-only     the tour, then stop
+#   scripts/demo.sh                          30× real time: tour, then wait for Ctrl-C
+#   scripts/demo.sh --speed 5                slower (1 is a real chair's pace)
+#   scripts/demo.sh --mqtt mqtt://HOST:PORT  use that broker instead
+#   scripts/demo.sh --tour-only              the tour, then stop
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib/setup.sh
 
 speed=30
 tour_only=false
+mqtt=""
 while [ $# -gt 0 ]; do
     case "$1" in
         --speed) speed=$2; shift 2 ;;
         --tour-only) tour_only=true; shift ;;
-        -h|--help) sed -n '2,8p' "$0"; exit 0 ;;
+        --mqtt) mqtt=$2; shift 2 ;;
+        -h|--help) sed -n '2,11p' "$0"; exit 0 ;;
         *) echo "demo.sh: unknown argument $1 (see --help)" >&2; exit 2 ;;
     esac
 done
 
 ensure_base
 ensure_dbus
+ensure_mosquitto
 log "building the service and the bundled programs"
 cargo build --release --workspace
 TARSALCTL=target/release/tarsalctl scripts/build-plugins.sh
@@ -31,9 +37,11 @@ state=artifacts/demo
 mkdir -p "$state"
 bus_pid=""
 service_pid=""
+broker_pid=""
 cleanup() {
     [ -z "$service_pid" ] || { kill -TERM "$service_pid" 2>/dev/null && wait "$service_pid" 2>/dev/null; } || true
     [ -z "$bus_pid" ] || kill "$bus_pid" 2>/dev/null || true
+    [ -z "$broker_pid" ] || kill "$broker_pid" 2>/dev/null || true
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
@@ -44,9 +52,26 @@ export TARSAL_BUS_ADDRESS=$(sed -n 1p <<<"$bus_info")
 bus_pid=$(sed -n 2p <<<"$bus_info")
 echo "$TARSAL_BUS_ADDRESS"
 
+if [ -z "$mqtt" ]; then
+    port=1883
+    while (echo >"/dev/tcp/127.0.0.1/$port") 2>/dev/null; do port=$((port + 1)); done
+    log "a Mosquitto broker for the demo on 127.0.0.1:$port"
+    printf 'listener %s 127.0.0.1\nallow_anonymous true\npersistence false\n' "$port" >"$state/mosquitto.conf"
+    mosquitto -c "$state/mosquitto.conf" 2>"$state/mosquitto.log" &
+    broker_pid=$!
+    mqtt="mqtt://127.0.0.1:$port"
+fi
+mqtt_hostport=${mqtt#*://}
+mqtt_host=${mqtt_hostport%:*}
+mqtt_port=${mqtt_hostport##*:}
+[ "$mqtt_port" != "$mqtt_hostport" ] || mqtt_port=1883
+chair=demo-chair
+printf '[mqtt]\nbroker = "%s"\nchair_id = "%s"\ntelemetry_interval_ms = 1000\nremote_start = true\n' \
+    "$mqtt" "$chair" >"$state/tarsald.toml"
+
 log "tarsald on a simulated chair (${speed}× real time; log in $state/tarsald.log)"
-./target/release/tarsald --sim --bus-address "$TARSAL_BUS_ADDRESS" --speed "$speed" \
-    --programs target/plugins --program-cache "$state/cache" --db "$state/tarsal.db" \
+./target/release/tarsald --sim --config "$state/tarsald.toml" --bus-address "$TARSAL_BUS_ADDRESS" \
+    --speed "$speed" --programs target/plugins --program-cache "$state/cache" --db "$state/tarsal.db" \
     2>"$state/tarsald.log" &
 service_pid=$!
 
@@ -64,6 +89,8 @@ log "the tour"
 ctl programs
 ctl start classic --intensity 2 --option minutes=10 --confirm-contraindications
 timeout 8 ./target/release/tarsalctl watch || true
+echo "\$ mosquitto_sub -h $mqtt_host -p $mqtt_port -t 'tarsal/$chair/#' -v   (3 s)" >&2
+mosquitto_sub -h "$mqtt_host" -p "$mqtt_port" -t "tarsal/$chair/#" -v -W 3 | cut -c1-160 || true
 ctl intensity 4
 ctl pause
 ctl status
@@ -72,6 +99,13 @@ sleep 2
 ctl estop
 ctl actuators
 ctl reset
+ctl start reflexology --confirm-contraindications
+sleep 2
+echo "\$ mosquitto_rr … -t tarsal/$chair/cmd/stop   (an operator stops the chair over MQTT)" >&2
+mosquitto_rr -h "$mqtt_host" -p "$mqtt_port" -V mqttv5 -t "tarsal/$chair/cmd/stop" \
+    -e "tarsal/$chair/responses/demo" -m '{}' -W 5 || true
+sleep 1
+ctl status
 ctl events --limit 12
 
 if $tour_only; then
@@ -86,6 +120,10 @@ The chair is idle and waiting. In another terminal:
     target/release/tarsalctl start reflexology --confirm-contraindications
     target/release/tarsalctl sim inject '{"fault":"leak","rate":0.1,"reaches_sensor":true}'
     busctl --address="\$TARSAL_BUS_ADDRESS" introspect org.tarsal.Chair1 /org/tarsal/Chair1
+
+    mosquitto_sub -h $mqtt_host -p $mqtt_port -t 'tarsal/#' -v
+    mosquitto_rr -h $mqtt_host -p $mqtt_port -V mqttv5 -t tarsal/$chair/cmd/start \\
+        -e tarsal/$chair/responses/me -m '{"program":"sanitize"}'
 
 Ctrl-C stops the demo (the chair goes safe first).
 EOF

@@ -207,14 +207,27 @@ fn the_events_table_is_an_outbox_read_in_order_from_a_cursor() {
         .collect();
     s.record(&batch).unwrap();
     let first = s.events_after(0, 2).unwrap();
-    assert_eq!(first.iter().map(|e| e.uid.as_str()).collect::<Vec<_>>(), ["o0", "o1"]);
+    assert_eq!(
+        first.iter().map(|e| e.uid.as_str()).collect::<Vec<_>>(),
+        ["o0", "o1"]
+    );
     s.set_outbox_cursor("mqtt", first[1].id).unwrap();
     let cursor = s.outbox_cursor("mqtt").unwrap().unwrap();
     let rest = s.events_after(cursor, 100).unwrap();
-    assert_eq!(rest.iter().map(|e| e.uid.as_str()).collect::<Vec<_>>(), ["o2", "o3", "o4"]);
+    assert_eq!(
+        rest.iter().map(|e| e.uid.as_str()).collect::<Vec<_>>(),
+        ["o2", "o3", "o4"]
+    );
     s.set_outbox_cursor("mqtt", rest[2].id).unwrap();
-    assert_eq!(s.outbox_cursor("mqtt").unwrap(), Some(s.last_event_id().unwrap()));
-    assert!(s.events_after(s.last_event_id().unwrap(), 10).unwrap().is_empty());
+    assert_eq!(
+        s.outbox_cursor("mqtt").unwrap(),
+        Some(s.last_event_id().unwrap())
+    );
+    assert!(
+        s.events_after(s.last_event_id().unwrap(), 10)
+            .unwrap()
+            .is_empty()
+    );
 }
 
 #[test]
@@ -231,8 +244,10 @@ fn the_writer_tells_its_listener_after_each_commit() {
         }),
     )
     .unwrap();
-    tx.send(rec("l0", 0, None, EventKind::SessionPaused)).unwrap();
-    seen.recv_timeout(Duration::from_secs(5)).expect("told after the commit");
+    tx.send(rec("l0", 0, None, EventKind::SessionPaused))
+        .unwrap();
+    seen.recv_timeout(Duration::from_secs(5))
+        .expect("told after the commit");
     // By then the event is readable from another connection.
     let reader = Store::open_read_only(&path).unwrap();
     assert_eq!(reader.events_after(0, 10).unwrap().len(), 1);
