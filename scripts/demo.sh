@@ -56,7 +56,7 @@ if [ -z "$mqtt" ]; then
     port=1883
     while (echo >"/dev/tcp/127.0.0.1/$port") 2>/dev/null; do port=$((port + 1)); done
     log "a Mosquitto broker for the demo on 127.0.0.1:$port"
-    printf 'listener %s 127.0.0.1\nallow_anonymous true\npersistence false\n' "$port" >"$state/mosquitto.conf"
+    printf 'listener %s 127.0.0.1\nallow_anonymous true\npersistence false\nset_tcp_nodelay true\n' "$port" >"$state/mosquitto.conf"
     mosquitto -c "$state/mosquitto.conf" 2>"$state/mosquitto.log" &
     broker_pid=$!
     mqtt="mqtt://127.0.0.1:$port"

@@ -32,5 +32,6 @@ cargo test --workspace --release
 log "benchmark smoke run (numbers for docs/PERFORMANCE.md come from full runs)"
 # --workspace: the same features as the build above, so nothing compiles again.
 cargo bench --workspace --bench engine --bench plugins --bench estop -- --quick
+scripts/bench-fleet.sh --chairs 20 --commands 50 --window 3
 
 log "all tests passed in $((SECONDS - started)) s"

@@ -113,6 +113,7 @@ fn spawn(catalog: Box<dyn ProgramCatalog>, pacing: Pacing, margin: Duration) -> 
             period: Duration::from_millis(10),
             pacing,
             watchdog_margin: margin,
+            watchdog_poll: LoopConfig::WATCHDOG_POLL,
             event_prefix: "t".into(),
         },
         vec![tx],

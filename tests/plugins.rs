@@ -147,6 +147,7 @@ fn a_reloaded_programs_directory_replaces_the_catalog_without_a_restart() {
             period: Duration::from_millis(10),
             pacing: Pacing::RealTime { speed: 1.0 },
             watchdog_margin: Duration::from_secs(2),
+            watchdog_poll: LoopConfig::WATCHDOG_POLL,
             event_prefix: "reload".into(),
         },
         vec![],

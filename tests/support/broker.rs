@@ -37,7 +37,7 @@ impl Broker {
         let port = free_port();
         let config = dir.join("mosquitto.conf");
         let text = format!(
-            "# Runs as root in tests: its files stay readable.\nuser root\nper_listener_settings false\nlog_dest file {}/mosquitto.log\nlog_type all\nlistener {port} 127.0.0.1\n{}",
+            "# Runs as root in tests: its files stay readable.\nuser root\nper_listener_settings false\nset_tcp_nodelay true\nlog_dest file {}/mosquitto.log\nlog_type all\nlistener {port} 127.0.0.1\n{}",
             dir.display(),
             extra(&dir, port)
         );

@@ -142,6 +142,7 @@ fn main() {
             period: Duration::from_millis(10),
             pacing: Pacing::RealTime { speed: 1.0 },
             watchdog_margin: Duration::from_millis(250),
+            watchdog_poll: LoopConfig::WATCHDOG_POLL,
             event_prefix: "bench".into(),
         },
         Vec::new(),

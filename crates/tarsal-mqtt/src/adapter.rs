@@ -33,6 +33,8 @@ use tokio::sync::{Notify, watch};
 const CONSUMER: &str = "mqtt";
 /// Events on their way at once.
 const WINDOW: usize = 32;
+/// Publishes awaiting their acknowledgement at once (events, state, responses).
+const INFLIGHT: u16 = 128;
 /// Requests the client may queue before the event loop takes them.
 const CHANNEL: usize = 512;
 /// State changes that are only the clock moving are published at most this often.
@@ -91,53 +93,61 @@ pub fn prepare(settings: Settings) -> Result<Prepared, AdapterError> {
 }
 
 impl Prepared {
-    /// Starts the adapter. `committed` is notified by the store thread after
-    /// each commit (new events to send); `database` is the service's database.
+    /// Starts the adapter on its own thread. `committed` is notified by the
+    /// store thread after each commit (new events to send); `database` is
+    /// the service's database.
     pub fn spawn(
         self,
         handle: ChairHandle,
         database: &Path,
         committed: Arc<Notify>,
     ) -> Result<Adapter, AdapterError> {
-        spawn(self.settings, self.options, handle, database, committed)
+        let task = self.task(handle, database, committed)?;
+        let (stop, stopped) = watch::channel(false);
+        let thread = std::thread::Builder::new()
+            .name("tarsal-mqtt".into())
+            .spawn(move || {
+                match tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                {
+                    Ok(runtime) => runtime.block_on(task.run(stopped)),
+                    Err(e) => tracing::error!(
+                        error = %e,
+                        "MQTT: cannot start its runtime; the chair stays off MQTT"
+                    ),
+                }
+            })?;
+        Ok(Adapter { stop, thread })
     }
-}
 
-fn spawn(
-    settings: Settings,
-    options: MqttOptions,
-    handle: ChairHandle,
-    database: &Path,
-    committed: Arc<Notify>,
-) -> Result<Adapter, AdapterError> {
-    let store_err = |source| AdapterError::Store {
-        path: database.to_owned(),
-        source,
-    };
-    let store = Store::open(database).map_err(store_err)?;
-    store.relax_durability().map_err(store_err)?;
-    // A chair that never spoke MQTT starts with the events from now on.
-    let cursor = match store.outbox_cursor(CONSUMER).map_err(store_err)? {
-        Some(c) => c,
-        None => {
-            let last = store.last_event_id().map_err(store_err)?;
-            store.set_outbox_cursor(CONSUMER, last).map_err(store_err)?;
-            last
-        }
-    };
-    let (stop, stopped) = watch::channel(false);
-    let thread = std::thread::Builder::new().name("tarsal-mqtt".into()).spawn(move || {
-        let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
-            Ok(r) => r,
-            Err(e) => {
-                tracing::error!(error = %e, "MQTT: cannot start its runtime; the chair stays off MQTT");
-                return;
+    /// The adapter as a task for a runtime the caller owns (the fleet
+    /// simulator runs hundreds on one).
+    pub fn task(
+        self,
+        handle: ChairHandle,
+        database: &Path,
+        committed: Arc<Notify>,
+    ) -> Result<Task, AdapterError> {
+        let store_err = |source| AdapterError::Store {
+            path: database.to_owned(),
+            source,
+        };
+        let store = Store::open(database).map_err(store_err)?;
+        store.relax_durability().map_err(store_err)?;
+        // A chair that never spoke MQTT starts with the events from now on.
+        let cursor = match store.outbox_cursor(CONSUMER).map_err(store_err)? {
+            Some(c) => c,
+            None => {
+                let last = store.last_event_id().map_err(store_err)?;
+                store.set_outbox_cursor(CONSUMER, last).map_err(store_err)?;
+                last
             }
         };
-        let (client, events) = AsyncClient::new(options, CHANNEL);
-        let mut link = Link {
-            topics: Topics::new(&settings),
-            settings,
+        let (client, events) = AsyncClient::new(self.options, CHANNEL);
+        let link = Link {
+            topics: Topics::new(&self.settings),
+            settings: self.settings,
             handle,
             store,
             client,
@@ -146,9 +156,26 @@ fn spawn(
             connected: false,
             last_state: None,
         };
-        runtime.block_on(link.run(events, committed, stopped));
-    })?;
-    Ok(Adapter { stop, thread })
+        Ok(Task {
+            link,
+            events,
+            committed,
+        })
+    }
+}
+
+/// An adapter ready to run; [`Task::run`] ends when `stop` turns true (after
+/// saying `offline`) or the control loop ends.
+pub struct Task {
+    link: Link,
+    events: EventLoop,
+    committed: Arc<Notify>,
+}
+
+impl Task {
+    pub async fn run(mut self, stop: watch::Receiver<bool>) {
+        self.link.run(self.events, self.committed, stop).await;
+    }
 }
 
 fn mqtt_options(settings: &Settings) -> Result<MqttOptions, AdapterError> {
@@ -161,6 +188,14 @@ fn mqtt_options(settings: &Settings) -> Result<MqttOptions, AdapterError> {
     o.set_keep_alive(settings.keep_alive.max(Duration::from_secs(5)));
     o.set_clean_start(true);
     o.set_max_packet_size(Some(256 * 1024));
+    // The client keeps a slot per possible packet id in flight; the default
+    // (65,535) costs megabytes a chair. The outbox window is far smaller.
+    o.set_outgoing_inflight_upper_limit(INFLIGHT);
+    // Commands (an emergency stop above all) and their answers are small
+    // writes; without this, Nagle's algorithm holds them for a delayed ACK.
+    let mut network = rumqttc::NetworkOptions::new();
+    network.set_tcp_nodelay(true);
+    o.set_network_options(network);
     o.set_connection_timeout(10);
     o.set_last_will(LastWill::new(
         Topics::new(settings).availability(),
@@ -462,59 +497,13 @@ impl Link {
             return;
         };
         let response = match command::parse(&verb, &p.payload, self.settings.remote_start) {
-            Ok(c) => self.execute(&verb, c).await,
+            // Not `self`: the task must stay Send for multi-threaded runtimes,
+            // and the database connection is not Sync.
+            Ok(c) => execute(&self.handle.clone(), &verb, c).await,
             Err(e) => e.response(&verb),
         };
         tracing::info!(command = %verb, ok = response.ok, error = ?response.error.as_ref().map(|e| &e.code), "MQTT: command");
         self.respond(&p, &response);
-    }
-
-    async fn execute(&self, verb: &str, c: RemoteCommand) -> ResponsePayload {
-        let result = match c {
-            RemoteCommand::Stop => self.handle.command(Command::Stop).await.map(|()| None),
-            RemoteCommand::EmergencyStop => self
-                .handle
-                .command(Command::EmergencyStop(StopSource::Remote))
-                .await
-                .map(|()| None),
-            RemoteCommand::Reset => self.handle.command(Command::Reset).await.map(|()| None),
-            RemoteCommand::Start {
-                program,
-                options,
-                contraindications_confirmed,
-            } => {
-                self.start(&program, options, contraindications_confirmed)
-                    .await
-            }
-        };
-        match result {
-            Ok(session) => ResponsePayload::ok(verb, session),
-            Err(HandleError::Refused(r)) => ResponsePayload::error(verb, r.code(), r.to_string()),
-            Err(HandleError::LoopGone) => ResponsePayload::error(
-                verb,
-                "unavailable",
-                "the chair's control loop is not running",
-            ),
-        }
-    }
-
-    async fn start(
-        &self,
-        program: &str,
-        options: tarsal_core::session::SessionOptions,
-        confirmed: bool,
-    ) -> Result<Option<u64>, HandleError> {
-        let programs = self.handle.programs().await?;
-        if let Some(info) = programs.iter().find(|p| p.id == program)
-            && !info.contraindications.is_empty()
-            && !confirmed
-        {
-            return Err(Refusal::ContraindicationsNotConfirmed {
-                contraindications: info.contraindications.join("; "),
-            }
-            .into());
-        }
-        Ok(Some(self.handle.start(program, options).await?.0))
     }
 
     /// Answers on the command's response topic with its correlation data,
@@ -600,4 +589,48 @@ impl Link {
         }
         tracing::info!("MQTT: disconnected");
     }
+}
+
+async fn execute(handle: &ChairHandle, verb: &str, c: RemoteCommand) -> ResponsePayload {
+    let result = match c {
+        RemoteCommand::Stop => handle.command(Command::Stop).await.map(|()| None),
+        RemoteCommand::EmergencyStop => handle
+            .command(Command::EmergencyStop(StopSource::Remote))
+            .await
+            .map(|()| None),
+        RemoteCommand::Reset => handle.command(Command::Reset).await.map(|()| None),
+        RemoteCommand::Start {
+            program,
+            options,
+            contraindications_confirmed,
+        } => start(handle, &program, options, contraindications_confirmed).await,
+    };
+    match result {
+        Ok(session) => ResponsePayload::ok(verb, session),
+        Err(HandleError::Refused(r)) => ResponsePayload::error(verb, r.code(), r.to_string()),
+        Err(HandleError::LoopGone) => ResponsePayload::error(
+            verb,
+            "unavailable",
+            "the chair's control loop is not running",
+        ),
+    }
+}
+
+async fn start(
+    handle: &ChairHandle,
+    program: &str,
+    options: tarsal_core::session::SessionOptions,
+    confirmed: bool,
+) -> Result<Option<u64>, HandleError> {
+    let programs = handle.programs().await?;
+    if let Some(info) = programs.iter().find(|p| p.id == program)
+        && !info.contraindications.is_empty()
+        && !confirmed
+    {
+        return Err(Refusal::ContraindicationsNotConfirmed {
+            contraindications: info.contraindications.join("; "),
+        }
+        .into());
+    }
+    Ok(Some(handle.start(program, options).await?.0))
 }

@@ -20,5 +20,5 @@ pub mod payload;
 pub mod settings;
 pub mod topics;
 
-pub use adapter::{Adapter, AdapterError, Prepared, prepare};
+pub use adapter::{Adapter, AdapterError, Prepared, Task, prepare};
 pub use settings::{Broker, ChairId, Settings, SettingsError};

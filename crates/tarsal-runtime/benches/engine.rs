@@ -109,6 +109,7 @@ fn session_through_loop() -> (Duration, Duration) {
             period: TICK,
             pacing: Pacing::Unpaced,
             watchdog_margin: Duration::from_secs(5),
+            watchdog_poll: LoopConfig::WATCHDOG_POLL,
             event_prefix: "bench".into(),
         },
         vec![],

@@ -41,8 +41,16 @@ pub struct LoopConfig {
     pub pacing: Pacing,
     /// How late a tick may be (in real time) before the outputs go safe.
     pub watchdog_margin: Duration,
+    /// How often the watchdog looks at the heartbeat (at most a quarter of
+    /// period + margin). [`LoopConfig::WATCHDOG_POLL`] for real chairs; a
+    /// fleet of simulated chairs on one machine looks less often.
+    pub watchdog_poll: Duration,
     /// Prefix of event uids; unique per service start.
     pub event_prefix: String,
+}
+
+impl LoopConfig {
+    pub const WATCHDOG_POLL: Duration = Duration::from_millis(20);
 }
 
 enum LoopRequest {
@@ -219,9 +227,13 @@ impl ControlLoop {
         let watchdog = {
             let hb = Arc::clone(&heartbeat);
             let limit = real_period + config.watchdog_margin;
+            let nap = config.watchdog_poll.clamp(
+                Duration::from_millis(1),
+                (limit / 4).max(Duration::from_millis(1)),
+            );
             let thread = std::thread::Builder::new()
                 .name("tarsal-watchdog".into())
-                .spawn(move || watch_loop(&hb, kill.as_ref(), limit))?;
+                .spawn(move || watch_loop(&hb, kill.as_ref(), limit, nap))?;
             Some((Arc::clone(&heartbeat), thread))
         };
         let runner = Runner {
@@ -268,8 +280,7 @@ impl ControlLoop {
     }
 }
 
-fn watch_loop(hb: &Heartbeat, kill: &dyn KillSwitch, limit: Duration) {
-    let nap = (limit / 4).clamp(Duration::from_millis(1), Duration::from_millis(20));
+fn watch_loop(hb: &Heartbeat, kill: &dyn KillSwitch, limit: Duration, nap: Duration) {
     while !hb.stop.load(Ordering::Acquire) {
         std::thread::sleep(nap);
         let now = hb.origin.elapsed().as_nanos() as u64;

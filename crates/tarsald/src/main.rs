@@ -213,6 +213,7 @@ fn run(args: Args) -> Result<ExitCode> {
             period,
             pacing,
             watchdog_margin: config.service.watchdog_margin,
+            watchdog_poll: LoopConfig::WATCHDOG_POLL,
             event_prefix: format!("{:x}", boot.0),
         },
         vec![store_tx],
