@@ -195,15 +195,8 @@ async fn malformed_and_refused_commands_get_error_responses_and_the_chair_carrie
         assert!(!r["error"]["message"].as_str().unwrap().is_empty());
     }
     // Binary garbage.
-    ops.client
-        .publish(
-            "tarsal/t2/cmd/estop",
-            rumqttc::v5::mqttbytes::QoS::AtLeastOnce,
-            false,
-            vec![0xff, 0xfe, 0x00],
-        )
-        .await
-        .unwrap();
+    ops.publish("tarsal/t2/cmd/estop", vec![0xff, 0xfe, 0x00], false)
+        .await;
     // Without a response topic (an MQTT 3 client), the answer goes to responses.
     let r = ops
         .wait_for("the fallback response", SECONDS_10, |m| {
@@ -254,15 +247,7 @@ async fn the_last_will_says_offline_when_the_service_dies_and_remote_start_is_of
 
     // Home Assistant restarting makes the chair announce itself again.
     ops.seen.clear();
-    ops.client
-        .publish(
-            "homeassistant/status",
-            rumqttc::v5::mqttbytes::QoS::AtLeastOnce,
-            false,
-            "online",
-        )
-        .await
-        .unwrap();
+    ops.publish("homeassistant/status", "online", false).await;
     ops.wait_for("discovery again", SECONDS_10, |m| {
         m.topic == "homeassistant/device/tarsal_t3/config"
     })
@@ -423,30 +408,16 @@ async fn the_acl_keeps_each_chair_to_its_own_topics() {
     )
     .await;
     intruder
-        .client
-        .publish(
-            "tarsal/t6/state",
-            rumqttc::v5::mqttbytes::QoS::AtLeastOnce,
-            true,
-            r#"{"state":"idle"}"#,
-        )
-        .await
-        .unwrap();
+        .publish("tarsal/t6/state", r#"{"state":"idle"}"#, true)
+        .await;
     let reason = tokio::time::timeout(SECONDS_10, intruder.acks.recv())
         .await
         .unwrap()
         .unwrap();
     assert_eq!(reason, "NotAuthorized");
     intruder
-        .client
-        .publish(
-            "tarsal/t5/note",
-            rumqttc::v5::mqttbytes::QoS::AtLeastOnce,
-            false,
-            "its own subtree",
-        )
-        .await
-        .unwrap();
+        .publish("tarsal/t5/note", "its own subtree", false)
+        .await;
     let reason = tokio::time::timeout(SECONDS_10, intruder.acks.recv())
         .await
         .unwrap()

@@ -270,6 +270,14 @@ impl Client {
         &self.seen
     }
 
+    /// Publishes with QoS 1 (the broker's answer arrives on `acks`).
+    pub async fn publish(&self, topic: &str, payload: impl Into<Vec<u8>>, retain: bool) {
+        self.client
+            .publish(topic, QoS::AtLeastOnce, retain, payload.into())
+            .await
+            .expect("queued");
+    }
+
     /// Sends a command with a response topic and correlation data, and
     /// waits for the response.
     pub async fn command(&mut self, chair: &str, verb: &str, payload: &str) -> serde_json::Value {
