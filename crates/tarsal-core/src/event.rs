@@ -55,6 +55,18 @@ pub enum StopSource {
     Service,
 }
 
+impl StopSource {
+    /// Stable machine-readable name (as serialized): `button`, `local`, `remote`, `service`.
+    pub const fn code(self) -> &'static str {
+        match self {
+            Self::Button => "button",
+            Self::Local => "local",
+            Self::Remote => "remote",
+            Self::Service => "service",
+        }
+    }
+}
+
 impl fmt::Display for StopSource {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
@@ -692,6 +704,18 @@ impl fmt::Display for Fault {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn stop_source_codes_are_their_serialized_names() {
+        for src in [
+            StopSource::Button,
+            StopSource::Local,
+            StopSource::Remote,
+            StopSource::Service,
+        ] {
+            assert_eq!(serde_json::to_value(src).unwrap(), src.code());
+        }
+    }
     use super::*;
 
     #[test]

@@ -83,11 +83,7 @@ impl StatePayload {
                     advice: f.advice(),
                 })
                 .collect(),
-            emergency_stop: s.estop.and_then(|src| {
-                serde_json::to_value(src)
-                    .ok()
-                    .and_then(|v| v.as_str().map(str::to_owned))
-            }),
+            emergency_stop: s.estop.map(|src| src.code().to_owned()),
             last_session: s.last_session.map(|(id, outcome)| LastSessionPayload {
                 id: id.0,
                 outcome: outcome.code().into(),
@@ -100,16 +96,34 @@ impl StatePayload {
     /// The same apart from values that move every second (progress,
     /// elapsed, remaining): a difference here is published at once.
     pub fn same_apart_from_time(&self, other: &Self) -> bool {
-        let strip = |p: &Self| {
-            let mut p = p.clone();
-            if let Some(s) = p.session.as_mut() {
-                s.progress = 0.0;
-                s.elapsed_s = 0;
-                s.remaining_s = 0;
-            }
-            p
+        let sessions_alike = match (&self.session, &other.session) {
+            (Some(a), Some(b)) => a.same_apart_from_time(b),
+            (None, None) => true,
+            _ => false,
         };
-        strip(self) == strip(other)
+        sessions_alike
+            && self.state == other.state
+            && self.faults == other.faults
+            && self.emergency_stop == other.emergency_stop
+            && self.last_session == other.last_session
+            && self.sanitation_owed == other.sanitation_owed
+            && self.sanitation_required == other.sanitation_required
+    }
+}
+
+impl SessionPayload {
+    /// Equal but for progress, elapsed and remaining time.
+    fn same_apart_from_time(&self, o: &Self) -> bool {
+        self.id == o.id
+            && self.program == o.program
+            && self.program_name == o.program_name
+            && self.step == o.step
+            && self.step_index == o.step_index
+            && self.step_count == o.step_count
+            && self.intensity == o.intensity
+            && self.heat == o.heat
+            && self.bath == o.bath
+            && self.awaiting_staff == o.awaiting_staff
     }
 }
 

@@ -90,12 +90,9 @@ impl View {
                     advice: f.advice(),
                 })
                 .collect(),
-            emergency_stop: s.estop.map_or_else(String::new, |src| {
-                serde_json::to_value(src)
-                    .ok()
-                    .and_then(|v| v.as_str().map(str::to_owned))
-                    .unwrap_or_default()
-            }),
+            emergency_stop: s
+                .estop
+                .map_or_else(String::new, |src| src.code().to_owned()),
             last_session: s
                 .last_session
                 .map_or((0, String::new()), |(id, o)| (id.0, o.code().into())),
