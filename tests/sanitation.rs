@@ -107,6 +107,22 @@ fn with_the_gate_on_the_next_client_waits_for_a_complete_cycle() {
 }
 
 #[test]
+fn a_session_stopped_right_after_a_resume_still_owes_a_cycle() {
+    let mut rig = rig(false, false);
+    start(&mut rig, "classic", &[("minutes", OptionValue::Int(10))]).unwrap();
+    for _ in 0..500 {
+        rig.tick();
+    }
+    assert_eq!(rig.chair.engine().state(), ChairState::Running);
+    // Pause, resume and stop between two ticks, as a quick client can.
+    rig.chair.command(Command::Pause).unwrap();
+    rig.chair.command(Command::Resume).unwrap();
+    rig.chair.command(Command::Stop).unwrap();
+    rig.run_session_to_end("", secs(1));
+    assert!(rig.chair.engine().status().sanitation_owed);
+}
+
+#[test]
 fn an_owed_cycle_survives_a_restart() {
     let mut rig = rig(true, true);
     assert!(matches!(

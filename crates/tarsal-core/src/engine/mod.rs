@@ -174,6 +174,9 @@ struct Session {
     elapsed: Duration,
     /// The program has been called since it last (re)started running.
     called: bool,
+    /// The program has run at least once: a client had a session and the
+    /// bath is owed a sanitize cycle (a pause does not undo that).
+    ran: bool,
     step: u32,
     progress: f64,
     remaining: Duration,
@@ -332,6 +335,7 @@ impl Engine {
             state_since: self.now,
             elapsed: Duration::ZERO,
             called: false,
+            ran: false,
             step: 0,
             progress: 0.0,
             remaining: info.duration,
@@ -684,6 +688,7 @@ impl Engine {
             session.elapsed += dt;
         }
         session.called = true;
+        session.ran = true;
         let outputs = self.supervisor.outputs();
         let applied = Request {
             feet: outputs.feet,
@@ -832,7 +837,7 @@ impl Engine {
                     session: Some(s.id),
                     kind: EventKind::SanitationLogged(record),
                 });
-            } else if s.called {
+            } else if s.ran {
                 // A client was in the chair: the bath needs sanitizing.
                 self.sanitation_owed = true;
             }

@@ -5,6 +5,7 @@ use crate::ChairError;
 use crate::types::{EventEntry, FaultInfo, ProgramSummary, SanitationEntry};
 use std::collections::HashMap;
 use std::path::PathBuf;
+use std::sync::{Arc, Mutex, MutexGuard};
 use tarsal_core::engine::{BathAction, ChairStatus, Command, ManualCommand};
 use tarsal_core::event::StopSource;
 use tarsal_core::model::HeaterId;
@@ -14,6 +15,7 @@ use tarsal_core::{ChairProfile, Refusal};
 use tarsal_runtime::ChairHandle;
 use tarsal_sim::{InjectedFault, SimHandle};
 use tarsal_store::{EventQuery, Store};
+use tokio::sync::{mpsc, oneshot};
 use zbus::object_server::SignalEmitter;
 use zbus::{OwnedVariant, interface};
 
@@ -56,6 +58,13 @@ fn round(v: f64, step: f64) -> f64 {
     } else {
         v
     }
+}
+
+/// The view behind a lock that nobody holds across an await; a panic while
+/// holding it leaves a whole view behind, so poisoning is ignored.
+pub(crate) fn lock(view: &Mutex<View>) -> MutexGuard<'_, View> {
+    view.lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 impl View {
@@ -136,7 +145,10 @@ pub(crate) struct Chair1 {
     handle: ChairHandle,
     database: Option<PathBuf>,
     model: String,
-    pub(crate) view: View,
+    /// What the properties show; the mirror task replaces it.
+    pub(crate) view: Arc<Mutex<View>>,
+    /// Asks the mirror to publish the latest status now and say when done.
+    catch_up: mpsc::UnboundedSender<oneshot::Sender<()>>,
 }
 
 impl Chair1 {
@@ -144,18 +156,36 @@ impl Chair1 {
         handle: ChairHandle,
         database: Option<PathBuf>,
         profile: &ChairProfile,
-        status: &ChairStatus,
+        view: Arc<Mutex<View>>,
+        catch_up: mpsc::UnboundedSender<oneshot::Sender<()>>,
     ) -> Self {
         Self {
             handle,
             database,
             model: profile.chair.model.clone(),
-            view: View::of(status),
+            view,
+            catch_up,
         }
     }
 
+    fn view(&self) -> MutexGuard<'_, View> {
+        lock(&self.view)
+    }
+
     async fn command(&self, command: Command) -> Result<(), ChairError> {
-        Ok(self.handle.command(command).await?)
+        let result = self.handle.command(command).await;
+        self.caught_up().await;
+        Ok(result?)
+    }
+
+    /// Waits until the properties (and their PropertiesChanged signals)
+    /// show the status the loop published for this call, so that a client
+    /// reading a property after the call returns sees its effect.
+    async fn caught_up(&self) {
+        let (done, waited) = oneshot::channel();
+        if self.catch_up.send(done).is_ok() {
+            let _ = waited.await;
+        }
     }
 
     async fn history<T: Send + 'static>(
@@ -250,7 +280,9 @@ impl Chair1 {
             }
             .into());
         }
-        Ok(self.handle.start(id, options).await?.0)
+        let started = self.handle.start(id, options).await;
+        self.caught_up().await;
+        Ok(started?.0)
     }
 
     async fn pause(&self) -> Result<(), ChairError> {
@@ -368,156 +400,156 @@ impl Chair1 {
     /// idle, preparing, running, paused, finishing, fault, estop, service.
     #[zbus(property)]
     fn state(&self) -> String {
-        self.view.state.clone()
+        self.view().state.clone()
     }
 
     /// The running session's id (0 without one).
     #[zbus(property)]
     fn session_id(&self) -> u64 {
-        self.view.session_id
+        self.view().session_id
     }
 
     /// The running program's id (empty without one).
     #[zbus(property)]
     fn program(&self) -> String {
-        self.view.program.clone()
+        self.view().program.clone()
     }
 
     #[zbus(property)]
     fn program_name(&self) -> String {
-        self.view.program_name.clone()
+        self.view().program_name.clone()
     }
 
     /// The current step in words.
     #[zbus(property)]
     fn step(&self) -> String {
-        self.view.step.clone()
+        self.view().step.clone()
     }
 
     #[zbus(property)]
     fn step_index(&self) -> u32 {
-        self.view.step_index
+        self.view().step_index
     }
 
     #[zbus(property)]
     fn step_count(&self) -> u32 {
-        self.view.step_count
+        self.view().step_count
     }
 
     /// 0–1 through the program.
     #[zbus(property)]
     fn progress(&self) -> f64 {
-        self.view.progress
+        self.view().progress
     }
 
     /// Seconds the program has run, pauses excluded.
     #[zbus(property)]
     fn elapsed(&self) -> u32 {
-        self.view.elapsed
+        self.view().elapsed
     }
 
     /// Seconds left, by the program's estimate.
     #[zbus(property)]
     fn remaining(&self) -> u32 {
-        self.view.remaining
+        self.view().remaining
     }
 
     /// 1–5.
     #[zbus(property)]
     fn intensity(&self) -> u8 {
-        self.view.intensity
+        self.view().intensity
     }
 
     #[zbus(property)]
     fn heat(&self) -> bool {
-        self.view.heat
+        self.view().heat
     }
 
     #[zbus(property)]
     fn bath(&self) -> bool {
-        self.view.bath
+        self.view().bath
     }
 
     #[zbus(property)]
     fn awaiting_staff(&self) -> bool {
-        self.view.awaiting_staff
+        self.view().awaiting_staff
     }
 
     /// What staff should do before confirming (empty unless awaiting staff).
     #[zbus(property)]
     fn staff_action(&self) -> String {
-        self.view.staff_action.clone()
+        self.view().staff_action.clone()
     }
 
     /// Latched faults: code, what happened, what to do.
     #[zbus(property)]
     fn faults(&self) -> Vec<FaultInfo> {
-        self.view.faults.clone()
+        self.view().faults.clone()
     }
 
     /// Who pressed the latched emergency stop (`button`, `local`, `remote`), or empty.
     #[zbus(property)]
     fn emergency_stop_source(&self) -> String {
-        self.view.emergency_stop.clone()
+        self.view().emergency_stop.clone()
     }
 
     /// The last session that ended, and its outcome.
     #[zbus(property)]
     fn last_session(&self) -> (u64, String) {
-        self.view.last_session.clone()
+        self.view().last_session.clone()
     }
 
     /// °C.
     #[zbus(property)]
     fn water_temperature(&self) -> f64 {
-        self.view.water_temperature
+        self.view().water_temperature
     }
 
     /// Litres.
     #[zbus(property)]
     fn water_level(&self) -> f64 {
-        self.view.water_level
+        self.view().water_level
     }
 
     /// °C.
     #[zbus(property)]
     fn sole_pad_temperature(&self) -> f64 {
-        self.view.sole_pad_temperature
+        self.view().sole_pad_temperature
     }
 
     /// °C.
     #[zbus(property)]
     fn calf_pad_temperature(&self) -> f64 {
-        self.view.calf_pad_temperature
+        self.view().calf_pad_temperature
     }
 
     /// Heater setpoints in force, °C, by heater (`water`, `sole_pad`, `calf_pad`).
     #[zbus(property)]
     fn setpoints(&self) -> HashMap<String, f64> {
-        self.view.setpoints.clone()
+        self.view().setpoints.clone()
     }
 
     #[zbus(property)]
     fn feet_present(&self) -> bool {
-        self.view.feet_present
+        self.view().feet_present
     }
 
     /// `fill` or `drain` while the bath is filled or drained by hand, else empty.
     #[zbus(property)]
     fn manual_bath(&self) -> String {
-        self.view.manual_bath.clone()
+        self.view().manual_bath.clone()
     }
 
     /// A client session ended since the bath was last sanitized.
     #[zbus(property)]
     fn sanitation_owed(&self) -> bool {
-        self.view.sanitation_owed
+        self.view().sanitation_owed
     }
 
     /// The salon requires sanitizing between clients.
     #[zbus(property)]
     fn sanitation_required(&self) -> bool {
-        self.view.sanitation_required
+        self.view().sanitation_required
     }
 
     /// The chair's model (its profile).

@@ -2,13 +2,15 @@
 //! events → signals.
 
 use super::actuator::{self, Actuator};
-use super::chair::{Chair1, View};
+use super::chair::{self, Chair1, View};
 use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tarsal_core::event::{EventKind, EventRecord};
 use tarsal_core::model::ActuatorId;
 use tarsal_runtime::ChairHandle;
 use tokio::sync::broadcast::error::RecvError;
+use tokio::sync::{mpsc, oneshot};
 use zbus::Connection;
 use zbus::object_server::InterfaceRef;
 
@@ -17,8 +19,17 @@ const CONTINUOUS_EVERY: Duration = Duration::from_millis(100);
 /// Actuator outputs and readings at most this often.
 const ACTUATORS_EVERY: Duration = Duration::from_millis(500);
 
-pub(crate) async fn run(connection: Connection, handle: ChairHandle, actuators: Vec<ActuatorId>) {
-    if let Err(e) = mirror(&connection, handle, actuators).await {
+/// Asks for the latest status to be shown now; answered when it is.
+pub(crate) type CatchUp = mpsc::UnboundedReceiver<oneshot::Sender<()>>;
+
+pub(crate) async fn run(
+    connection: Connection,
+    handle: ChairHandle,
+    actuators: Vec<ActuatorId>,
+    view: Arc<Mutex<View>>,
+    catch_up: CatchUp,
+) {
+    if let Err(e) = mirror(&connection, handle, actuators, &view, catch_up).await {
         tracing::error!(error = %e, "the D-Bus mirror stopped; properties and signals are no longer updated");
     }
 }
@@ -27,6 +38,8 @@ async fn mirror(
     connection: &Connection,
     handle: ChairHandle,
     ids: Vec<ActuatorId>,
+    view: &Mutex<View>,
+    mut catch_up: CatchUp,
 ) -> zbus::Result<()> {
     let server = connection.object_server();
     let chair = server.interface::<_, Chair1>(crate::PATH).await?;
@@ -45,48 +58,63 @@ async fn mirror(
         .unwrap_or_else(Instant::now);
     let (mut continuous_at, mut actuators_at) = (long_ago, long_ago);
     loop {
-        tokio::select! {
+        // A method call waiting for its effect to show counts as a change.
+        let waiting = tokio::select! {
             changed = status.changed() => {
                 if changed.is_err() {
                     return Ok(());
                 }
-                let s = status.borrow_and_update().clone();
-                let view = View::of(&s);
-                let discrete = !chair.get().await.view.same_discrete(&view);
-                if discrete || continuous_at.elapsed() >= CONTINUOUS_EVERY {
-                    publish(&chair, view).await?;
-                    continuous_at = Instant::now();
-                }
-                if discrete || actuators_at.elapsed() >= ACTUATORS_EVERY {
-                    for (id, object) in &objects {
-                        publish_actuator(object, actuator::shows(*id, &s)).await?;
-                    }
-                    actuators_at = Instant::now();
-                }
+                None
             }
-            event = events.recv() => match event {
-                Ok(record) => signal(&chair, &record, &mut programs).await?,
-                Err(RecvError::Lagged(missed)) => {
-                    tracing::warn!(missed, "the D-Bus adapter fell behind; some event signals were not sent (the database has them)");
+            Some(done) = catch_up.recv() => Some(done),
+            event = events.recv() => {
+                match event {
+                    Ok(record) => signal(&chair, &record, &mut programs).await?,
+                    Err(RecvError::Lagged(missed)) => {
+                        tracing::warn!(missed, "the D-Bus adapter fell behind; some event signals were not sent (the database has them)");
+                    }
+                    Err(RecvError::Closed) => return Ok(()),
                 }
-                Err(RecvError::Closed) => return Ok(()),
-            },
+                continue;
+            }
+        };
+        let s = status.borrow_and_update().clone();
+        let new = View::of(&s);
+        let discrete = waiting.is_some() || !chair::lock(view).same_discrete(&new);
+        if discrete || continuous_at.elapsed() >= CONTINUOUS_EVERY {
+            publish(&chair, view, new).await?;
+            continuous_at = Instant::now();
+        }
+        if discrete || actuators_at.elapsed() >= ACTUATORS_EVERY {
+            for (id, object) in &objects {
+                publish_actuator(object, actuator::shows(*id, &s)).await?;
+            }
+            actuators_at = Instant::now();
+        }
+        if let Some(done) = waiting {
+            let _ = done.send(());
         }
     }
 }
 
 /// Replaces the view and emits PropertiesChanged for what differs.
-async fn publish(chair: &InterfaceRef<Chair1>, new: View) -> zbus::Result<()> {
+async fn publish(chair: &InterfaceRef<Chair1>, view: &Mutex<View>, new: View) -> zbus::Result<()> {
     let emitter = chair.signal_emitter();
-    let mut c = chair.get_mut().await;
-    let old = std::mem::replace(&mut c.view, new);
+    let (old, new) = {
+        let mut shown = chair::lock(view);
+        (std::mem::replace(&mut *shown, new.clone()), new)
+    };
+    // Read access only: a method call may hold the interface meanwhile.
+    let c = chair.get().await;
     macro_rules! changed {
         ($($field:ident => $method:ident),* $(,)?) => {
-            $( if old.$field != c.view.$field { c.$method(emitter).await?; } )*
+            $( if old.$field != new.$field { c.$method(emitter).await?; } )*
         };
     }
+    // One signal per property, in this order: State last, so a client that
+    // reacts to State (proxies cache properties from these signals) already
+    // has the faults, program and step that go with it.
     changed!(
-        state => state_changed,
         session_id => session_id_changed,
         program => program_changed,
         program_name => program_name_changed,
@@ -113,6 +141,7 @@ async fn publish(chair: &InterfaceRef<Chair1>, new: View) -> zbus::Result<()> {
         manual_bath => manual_bath_changed,
         sanitation_owed => sanitation_owed_changed,
         sanitation_required => sanitation_required_changed,
+        state => state_changed,
     );
     Ok(())
 }

@@ -61,6 +61,8 @@ pub async fn serve(bus: &Bus, options: ServeOptions) -> Result<zbus::Connection,
         source,
     };
     let initial = options.handle.status();
+    let view = Arc::new(std::sync::Mutex::new(chair::View::of(&initial)));
+    let (catch_up, catch_up_requests) = tokio::sync::mpsc::unbounded_channel();
     let mut builder = bus
         .builder()
         .map_err(connect_err)?
@@ -72,7 +74,8 @@ pub async fn serve(bus: &Bus, options: ServeOptions) -> Result<zbus::Connection,
                 options.handle.clone(),
                 options.database.clone(),
                 &options.profile,
-                &initial,
+                Arc::clone(&view),
+                catch_up,
             ),
         )
         .serve_at(crate::PATH, Service::new(options.handle.clone()));
@@ -87,6 +90,12 @@ pub async fn serve(bus: &Bus, options: ServeOptions) -> Result<zbus::Connection,
         );
     }
     let connection = builder.build().await.map_err(connect_err)?;
-    tokio::spawn(mirror::run(connection.clone(), options.handle, actuators));
+    tokio::spawn(mirror::run(
+        connection.clone(),
+        options.handle,
+        actuators,
+        view,
+        catch_up_requests,
+    ));
     Ok(connection)
 }
