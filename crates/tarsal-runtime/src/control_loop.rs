@@ -100,9 +100,17 @@ pub struct ChairHandle {
     requests: mpsc::Sender<LoopRequest>,
     status: watch::Receiver<ChairStatus>,
     events: broadcast::Sender<Arc<EventRecord>>,
+    handed_out: Arc<AtomicU64>,
 }
 
 impl ChairHandle {
+    /// How many events the loop has handed to its sinks so far. A reader of
+    /// the store waits until the store has written this many, so it sees
+    /// every event that happened before its call.
+    pub fn events_handed_out(&self) -> u64 {
+        self.handed_out.load(Ordering::Acquire)
+    }
+
     pub async fn start(
         &self,
         program: &str,
@@ -212,6 +220,7 @@ impl ControlLoop {
         let (requests, rx) = mpsc::channel();
         let (status_tx, status) = watch::channel(chair.engine().status());
         let (events, _) = broadcast::channel(1024);
+        let handed_out = Arc::new(AtomicU64::new(0));
         let heartbeat = Arc::new(Heartbeat {
             origin: Instant::now(),
             last_beat: AtomicU64::new(0),
@@ -243,6 +252,7 @@ impl ControlLoop {
             status: status_tx,
             events: events.clone(),
             sinks,
+            handed_out: Arc::clone(&handed_out),
             heartbeat,
             seq: 0,
             published_revision: u64::MAX,
@@ -256,6 +266,7 @@ impl ControlLoop {
                 requests,
                 status,
                 events,
+                handed_out,
             },
             thread,
             watchdog,
@@ -305,6 +316,7 @@ struct Runner<H> {
     status: watch::Sender<ChairStatus>,
     events: broadcast::Sender<Arc<EventRecord>>,
     sinks: Vec<mpsc::Sender<EventRecord>>,
+    handed_out: Arc<AtomicU64>,
     heartbeat: Arc<Heartbeat>,
     seq: u64,
     published_revision: u64,
@@ -447,6 +459,7 @@ impl<H: Hardware> Runner<H> {
             for sink in &self.sinks {
                 let _ = sink.send(record.clone());
             }
+            self.handed_out.store(self.seq, Ordering::Release);
             let _ = self.events.send(Arc::new(record));
         }
     }

@@ -11,7 +11,7 @@
 
 mod writer;
 
-pub use writer::StoreWriter;
+pub use writer::{StoreWriter, Written};
 
 use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
 use serde::Serialize;

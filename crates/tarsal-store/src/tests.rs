@@ -255,3 +255,18 @@ fn the_writer_tells_its_listener_after_each_commit() {
     writer.join();
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn a_reader_can_wait_until_what_was_sent_is_written() {
+    let (tx, writer) = crate::StoreWriter::spawn(Store::open_in_memory().unwrap()).unwrap();
+    let written = writer.written();
+    assert!(!written.wait_for(1, Duration::from_millis(10)));
+    for n in 0..50 {
+        tx.send(rec(&format!("w-{n}"), n, None, EventKind::SessionPaused))
+            .unwrap();
+    }
+    assert!(written.wait_for(50, Duration::from_secs(10)));
+    assert_eq!(written.count(), 50);
+    drop(tx);
+    writer.join();
+}

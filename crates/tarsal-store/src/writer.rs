@@ -3,14 +3,54 @@
 
 use crate::Store;
 use std::sync::mpsc::{self, Receiver, Sender};
+use std::sync::{Arc, Condvar, Mutex, PoisonError};
 use std::thread::JoinHandle;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use tarsal_core::event::EventRecord;
 
 /// Sends records to the store thread. Dropping every clone ends the thread
 /// after it has written what was sent.
 pub struct StoreWriter {
     thread: JoinHandle<()>,
+    written: Arc<Written>,
+}
+
+/// How many records the store thread has finished with (committed, or given
+/// up on after retries), so a reader can wait for the events it knows of.
+#[derive(Debug, Default)]
+pub struct Written {
+    count: Mutex<u64>,
+    changed: Condvar,
+}
+
+impl Written {
+    pub fn count(&self) -> u64 {
+        *self.count.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Blocks until at least `records` are written or `timeout` passes;
+    /// tells which.
+    pub fn wait_for(&self, records: u64, timeout: Duration) -> bool {
+        let deadline = Instant::now() + timeout;
+        let mut count = self.count.lock().unwrap_or_else(PoisonError::into_inner);
+        while *count < records {
+            let now = Instant::now();
+            if now >= deadline {
+                return false;
+            }
+            count = self
+                .changed
+                .wait_timeout(count, deadline - now)
+                .unwrap_or_else(PoisonError::into_inner)
+                .0;
+        }
+        true
+    }
+
+    fn add(&self, records: usize) {
+        *self.count.lock().unwrap_or_else(PoisonError::into_inner) += records as u64;
+        self.changed.notify_all();
+    }
 }
 
 /// Called after each batch is committed (outbox consumers wake on it).
@@ -27,10 +67,19 @@ impl StoreWriter {
         on_commit: CommitListener,
     ) -> std::io::Result<(Sender<EventRecord>, Self)> {
         let (tx, rx) = mpsc::channel();
+        let written = Arc::new(Written::default());
         let thread = std::thread::Builder::new()
             .name("tarsal-store".into())
-            .spawn(move || run(store, rx, on_commit))?;
-        Ok((tx, Self { thread }))
+            .spawn({
+                let written = Arc::clone(&written);
+                move || run(store, rx, on_commit, &written)
+            })?;
+        Ok((tx, Self { thread, written }))
+    }
+
+    /// The count of records written so far, shared with readers.
+    pub fn written(&self) -> Arc<Written> {
+        Arc::clone(&self.written)
     }
 
     /// Waits until every record sent before all senders were dropped is written.
@@ -41,7 +90,7 @@ impl StoreWriter {
     }
 }
 
-fn run(mut store: Store, rx: Receiver<EventRecord>, on_commit: CommitListener) {
+fn run(mut store: Store, rx: Receiver<EventRecord>, on_commit: CommitListener, written: &Written) {
     let mut batch = Vec::new();
     while let Ok(first) = rx.recv() {
         batch.push(first);
@@ -68,6 +117,7 @@ fn run(mut store: Store, rx: Receiver<EventRecord>, on_commit: CommitListener) {
                 }
             }
         }
+        written.add(batch.len());
         batch.clear();
     }
 }

@@ -245,7 +245,10 @@ fn run(args: Args) -> Result<ExitCode> {
     let serve = tarsal_dbus::server::ServeOptions {
         handle: handle.clone(),
         profile: Arc::clone(&profile),
-        database: Some(config.service.database.clone()),
+        database: Some(tarsal_dbus::server::History {
+            path: config.service.database.clone(),
+            written: store_writer.written(),
+        }),
         simulator: Some(sim.clone()),
     };
     let result = runtime.block_on(async {

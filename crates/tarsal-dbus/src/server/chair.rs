@@ -1,11 +1,12 @@
 //! The main object's interfaces: `org.tarsal.Chair1`, `.Service`, `.Simulator`.
 
+use super::History;
 use super::options::session_options;
 use crate::ChairError;
 use crate::types::{EventEntry, FaultInfo, ProgramSummary, SanitationEntry};
 use std::collections::HashMap;
-use std::path::PathBuf;
 use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
 use tarsal_core::engine::{BathAction, ChairStatus, Command, ManualCommand};
 use tarsal_core::event::StopSource;
 use tarsal_core::model::HeaterId;
@@ -143,7 +144,7 @@ impl View {
 
 pub(crate) struct Chair1 {
     handle: ChairHandle,
-    database: Option<PathBuf>,
+    database: Option<History>,
     model: String,
     /// What the properties show; the mirror task replaces it.
     pub(crate) view: Arc<Mutex<View>>,
@@ -154,7 +155,7 @@ pub(crate) struct Chair1 {
 impl Chair1 {
     pub fn new(
         handle: ChairHandle,
-        database: Option<PathBuf>,
+        database: Option<History>,
         profile: &ChairProfile,
         view: Arc<Mutex<View>>,
         catch_up: mpsc::UnboundedSender<oneshot::Sender<()>>,
@@ -192,11 +193,16 @@ impl Chair1 {
         &self,
         read: impl FnOnce(&Store) -> Result<T, tarsal_store::StoreError> + Send + 'static,
     ) -> Result<T, ChairError> {
-        let Some(path) = self.database.clone() else {
+        let Some(history) = self.database.clone() else {
             return Err(ChairError::Failed("this service keeps no database".into()));
         };
+        let known = self.handle.events_handed_out();
         tokio::task::spawn_blocking(move || {
-            let store = Store::open_read_only(&path)?;
+            // A store that is slower than this still answers, with what it has.
+            if !history.written.wait_for(known, Duration::from_secs(2)) {
+                tracing::warn!(known, "history read before the store caught up");
+            }
+            let store = Store::open_read_only(&history.path)?;
             read(&store)
         })
         .await

@@ -27,14 +27,23 @@ use std::sync::Arc;
 use tarsal_core::ChairProfile;
 use tarsal_runtime::ChairHandle;
 use tarsal_sim::SimHandle;
+use tarsal_store::Written;
 use zbus::fdo::ObjectManager;
+
+/// Where history calls read, and how they wait for events still on their way
+/// to the disk (so a client never misses an event it has already been told of).
+#[derive(Clone)]
+pub struct History {
+    pub path: PathBuf,
+    pub written: Arc<Written>,
+}
 
 /// What the service needs.
 pub struct ServeOptions {
     pub handle: ChairHandle,
     pub profile: Arc<ChairProfile>,
     /// The service's database, for history calls (events, sanitation log).
-    pub database: Option<PathBuf>,
+    pub database: Option<History>,
     /// The simulated chair, when there is one (enables fault injection).
     pub simulator: Option<SimHandle>,
 }
