@@ -17,13 +17,6 @@ pub struct Broker {
     config: PathBuf,
 }
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free port")
-}
-
 impl Broker {
     /// Anonymous clients welcome, no persistence.
     pub fn start() -> Self {
@@ -34,7 +27,7 @@ impl Broker {
     /// authentication, persistence); the first listener is on `port`.
     pub fn start_with(extra: impl FnOnce(&PathBuf, u16) -> String) -> Self {
         let dir = super::scratch("broker");
-        let port = free_port();
+        let port = super::free_port();
         let config = dir.join("mosquitto.conf");
         let text = format!(
             "# Runs as root in tests: its files stay readable.\nuser root\nper_listener_settings false\nset_tcp_nodelay true\nlog_dest file {}/mosquitto.log\nlog_type all\nlistener {port} 127.0.0.1\n{}",

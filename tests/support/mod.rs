@@ -5,7 +5,16 @@
 #![allow(dead_code)]
 
 pub mod broker;
+pub mod browser;
 pub mod bus;
+
+/// A TCP port nothing listens on right now.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
+}
 
 /// A fresh scratch directory for one test's files.
 pub fn scratch(kind: &str) -> std::path::PathBuf {

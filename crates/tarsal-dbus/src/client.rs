@@ -1,8 +1,9 @@
 //! Proxies for clients (`tarsalctl`, the panel).
 
 use crate::types::{EventEntry, FaultInfo, ProgramSummary, SanitationEntry};
+use serde::Serialize;
 use std::collections::HashMap;
-use zbus::{OwnedVariant, Variant, proxy};
+use zbus::{DeserializeDict, OwnedVariant, Type, Variant, proxy};
 
 #[proxy(
     interface = "org.tarsal.Chair1",
@@ -145,6 +146,137 @@ pub trait Actuator {
     fn output(&self) -> zbus::Result<HashMap<String, OwnedVariant>>;
     #[zbus(property)]
     fn readings(&self) -> zbus::Result<HashMap<String, OwnedVariant>>;
+}
+
+/// Every property of the main object, read in one `GetAll` call (clients
+/// that show the whole chair: `tarsalctl status`, the panel). Serialises to
+/// JSON with units in the names.
+#[derive(Clone, Debug, PartialEq, Serialize, DeserializeDict, Type)]
+#[zbus(signature = "a{sv}", rename_all = "PascalCase")]
+pub struct ChairProperties {
+    pub state: String,
+    pub session_id: u64,
+    pub program: String,
+    pub program_name: String,
+    pub step: String,
+    pub step_index: u32,
+    pub step_count: u32,
+    pub progress: f64,
+    #[zbus(rename = "Elapsed")]
+    pub elapsed_s: u32,
+    #[zbus(rename = "Remaining")]
+    pub remaining_s: u32,
+    pub intensity: u8,
+    pub heat: bool,
+    pub bath: bool,
+    pub awaiting_staff: bool,
+    pub staff_action: String,
+    pub faults: Vec<FaultInfo>,
+    pub emergency_stop_source: String,
+    /// The last finished session and its outcome.
+    pub last_session: (u64, String),
+    #[zbus(rename = "WaterTemperature")]
+    pub water_temperature_c: f64,
+    #[zbus(rename = "WaterLevel")]
+    pub water_level_l: f64,
+    #[zbus(rename = "SolePadTemperature")]
+    pub sole_pad_temperature_c: f64,
+    #[zbus(rename = "CalfPadTemperature")]
+    pub calf_pad_temperature_c: f64,
+    #[zbus(rename = "Setpoints")]
+    pub setpoints_c: HashMap<String, f64>,
+    pub feet_present: bool,
+    pub manual_bath: String,
+    pub sanitation_owed: bool,
+    pub sanitation_required: bool,
+    pub model: String,
+    pub version: String,
+}
+
+impl ChairProperties {
+    /// Reads them all from the service on `connection`.
+    pub async fn read(connection: &zbus::Connection) -> zbus::Result<Self> {
+        let reply = connection
+            .call_method(
+                Some(crate::NAME),
+                crate::PATH,
+                Some("org.freedesktop.DBus.Properties"),
+                "GetAll",
+                &(crate::INTERFACE,),
+            )
+            .await?;
+        reply.body().deserialize()
+    }
+}
+
+/// A fitted actuator as clients show it, outputs and readings as JSON values.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ActuatorView {
+    pub id: String,
+    pub name: String,
+    pub kind: String,
+    /// What `Set` accepts, for people.
+    pub settings: String,
+    pub output: serde_json::Map<String, serde_json::Value>,
+    pub readings: serde_json::Map<String, serde_json::Value>,
+}
+
+/// Every actuator object under [`crate::ACTUATORS_PATH`], sorted by path.
+pub async fn read_actuators(connection: &zbus::Connection) -> zbus::Result<Vec<ActuatorView>> {
+    let manager = zbus::fdo::ObjectManagerProxy::builder(connection)
+        .destination(crate::NAME)
+        .path(crate::PATH)
+        .build()
+        .await?;
+    let mut paths: Vec<String> = manager
+        .get_managed_objects()
+        .await?
+        .into_iter()
+        .filter(|(_, interfaces)| !interfaces.is_empty())
+        .map(|(path, _)| path.to_string())
+        .filter(|p| p.starts_with(crate::ACTUATORS_PATH))
+        .collect();
+    paths.sort();
+    let mut out = Vec::with_capacity(paths.len());
+    for path in paths {
+        let a = ActuatorProxy::builder(connection)
+            .path(path)
+            .cache_properties(zbus::proxy::CacheProperties::No)
+            .build()
+            .await?;
+        let object = |m: HashMap<String, OwnedVariant>| {
+            m.iter()
+                .map(|(k, v)| (k.clone(), variant_json(v)))
+                .collect()
+        };
+        out.push(ActuatorView {
+            id: a.id().await?,
+            name: a.name().await?,
+            kind: a.kind().await?,
+            settings: a.settings().await?,
+            output: object(a.output().await?),
+            readings: object(a.readings().await?),
+        });
+    }
+    Ok(out)
+}
+
+/// A plain D-Bus value as JSON (containers as their D-Bus text).
+pub fn variant_json(v: &Variant<'_>) -> serde_json::Value {
+    use serde_json::json;
+    match v {
+        Variant::Bool(b) => json!(b),
+        Variant::U8(n) => json!(n),
+        Variant::U16(n) => json!(n),
+        Variant::U32(n) => json!(n),
+        Variant::U64(n) => json!(n),
+        Variant::I16(n) => json!(n),
+        Variant::I32(n) => json!(n),
+        Variant::I64(n) => json!(n),
+        Variant::F64(n) => json!(n),
+        Variant::Str(s) => json!(s.as_str()),
+        other => json!(other.to_string()),
+    }
 }
 
 /// A D-Bus error in one line for people: `Busy: the chair is busy …`.

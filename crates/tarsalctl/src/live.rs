@@ -11,11 +11,11 @@ use std::collections::HashMap;
 use std::process::ExitCode;
 use tarsal_core::session::OptionValue;
 use tarsal_dbus::client::{
-    ActuatorProxy, Chair1Proxy, ServiceProxy, SimulatorProxy, describe_error,
+    ActuatorProxy, Chair1Proxy, ChairProperties, ServiceProxy, SimulatorProxy, describe_error,
+    read_actuators, variant_json,
 };
-use tarsal_dbus::types::FaultInfo;
 use tarsal_dbus::{ACTUATORS_PATH, Bus};
-use zbus::{OwnedVariant, Variant};
+use zbus::Variant;
 
 pub const EXIT_REFUSED: u8 = 3;
 pub const EXIT_UNREACHABLE: u8 = 4;
@@ -101,39 +101,9 @@ fn hms(seconds: u32) -> String {
 }
 
 /// Every property of the main object, as JSON.
-async fn properties(chair: &Chair1Proxy<'_>) -> zbus::Result<Value> {
-    let faults: Vec<FaultInfo> = chair.faults().await?;
-    Ok(json!({
-        "state": chair.state().await?,
-        "session_id": chair.session_id().await?,
-        "program": chair.program().await?,
-        "program_name": chair.program_name().await?,
-        "step": chair.step().await?,
-        "step_index": chair.step_index().await?,
-        "step_count": chair.step_count().await?,
-        "progress": chair.progress().await?,
-        "elapsed_s": chair.elapsed().await?,
-        "remaining_s": chair.remaining().await?,
-        "intensity": chair.intensity().await?,
-        "heat": chair.heat().await?,
-        "bath": chair.bath().await?,
-        "awaiting_staff": chair.awaiting_staff().await?,
-        "staff_action": chair.staff_action().await?,
-        "faults": faults,
-        "emergency_stop_source": chair.emergency_stop_source().await?,
-        "last_session": chair.last_session().await?,
-        "water_temperature_c": chair.water_temperature().await?,
-        "water_level_l": chair.water_level().await?,
-        "sole_pad_temperature_c": chair.sole_pad_temperature().await?,
-        "calf_pad_temperature_c": chair.calf_pad_temperature().await?,
-        "setpoints_c": chair.setpoints().await?,
-        "feet_present": chair.feet_present().await?,
-        "manual_bath": chair.manual_bath().await?,
-        "sanitation_owed": chair.sanitation_owed().await?,
-        "sanitation_required": chair.sanitation_required().await?,
-        "model": chair.model().await?,
-        "version": chair.version().await?,
-    }))
+async fn properties(connection: &zbus::Connection) -> zbus::Result<Value> {
+    let all = ChairProperties::read(connection).await?;
+    serde_json::to_value(all).map_err(|e| zbus::Error::Failure(e.to_string()))
 }
 
 fn print_status(p: &Value) {
@@ -228,7 +198,7 @@ fn print_status(p: &Value) {
 }
 
 pub fn status(bus: &Bus, json_out: bool) -> Result<ExitCode> {
-    let p = with_chair(bus, async |_, chair| properties(chair).await)?;
+    let p = with_chair(bus, async |connection, _| properties(connection).await)?;
     if json_out {
         println!("{}", serde_json::to_string_pretty(&p)?);
     } else {
@@ -247,7 +217,7 @@ pub fn watch(bus: &Bus, json_out: bool) -> Result<ExitCode> {
             .await?;
         let mut changes = props.receive_properties_changed().await?;
         let mut events = chair.receive_event().await?;
-        let first = properties(chair).await?;
+        let first = properties(connection).await?;
         if json_out {
             println!("{}", json!({ "status": first }));
         } else {
@@ -290,20 +260,6 @@ pub fn watch(bus: &Bus, json_out: bool) -> Result<ExitCode> {
         }
     })?;
     Ok(ExitCode::SUCCESS)
-}
-
-fn variant_json(v: &Variant<'_>) -> Value {
-    match v {
-        Variant::Bool(b) => json!(b),
-        Variant::U8(n) => json!(n),
-        Variant::U32(n) => json!(n),
-        Variant::U64(n) => json!(n),
-        Variant::I32(n) => json!(n),
-        Variant::I64(n) => json!(n),
-        Variant::F64(n) => json!(n),
-        Variant::Str(s) => json!(s.as_str()),
-        other => json!(other.to_string()),
-    }
 }
 
 pub fn programs(bus: &Bus, json_out: bool) -> Result<ExitCode> {
@@ -450,64 +406,22 @@ pub fn sanitation_log(bus: &Bus, limit: u32, csv: bool, json_out: bool) -> Resul
     Ok(ExitCode::SUCCESS)
 }
 
-fn shown(map: &HashMap<String, OwnedVariant>) -> String {
-    let mut items: Vec<String> = map
-        .iter()
-        .map(|(k, v)| format!("{k}={}", variant_json(v)))
-        .collect();
+fn shown(map: &Map<String, Value>) -> String {
+    let mut items: Vec<String> = map.iter().map(|(k, v)| format!("{k}={v}")).collect();
     items.sort();
     items.join(" ")
 }
 
 pub fn actuators(bus: &Bus, json_out: bool) -> Result<ExitCode> {
-    let list = with_chair(bus, async |connection, _| {
-        let om = zbus::fdo::ObjectManagerProxy::builder(connection)
-            .destination(tarsal_dbus::NAME)
-            .path(tarsal_dbus::PATH)
-            .build()
-            .await?;
-        let mut paths: Vec<String> = om
-            .get_managed_objects()
-            .await?
-            .into_iter()
-            .filter(|(_, interfaces)| !interfaces.is_empty())
-            .map(|(path, _)| path.to_string())
-            .filter(|p| p.starts_with(ACTUATORS_PATH))
-            .collect();
-        paths.sort();
-        let mut out = Vec::new();
-        for path in paths {
-            let a = ActuatorProxy::builder(connection)
-                .path(path.clone())
-                .build()
-                .await?;
-            out.push((
-                a.id().await?,
-                a.name().await?,
-                a.output().await?,
-                a.readings().await?,
-                a.settings().await?,
-            ));
-        }
-        Ok(out)
-    })?;
+    let list = with_chair(bus, async |connection, _| read_actuators(connection).await)?;
     if json_out {
-        let list: Vec<Value> = list
-            .iter()
-            .map(|(id, name, output, readings, settings)| {
-                let obj = |m: &HashMap<String, OwnedVariant>| -> Map<String, Value> {
-                    m.iter().map(|(k, v)| (k.clone(), variant_json(v))).collect()
-                };
-                json!({ "id": id, "name": name, "output": obj(output), "readings": obj(readings), "settings": settings })
-            })
-            .collect();
         println!("{}", serde_json::to_string_pretty(&list)?);
     } else {
-        for (id, name, output, readings, _) in list {
-            println!("{id:<20} {name}");
-            println!("{:<20}   output   {}", "", shown(&output));
-            if !readings.is_empty() {
-                println!("{:<20}   readings {}", "", shown(&readings));
+        for a in list {
+            println!("{:<20} {}", a.id, a.name);
+            println!("{:<20}   output   {}", "", shown(&a.output));
+            if !a.readings.is_empty() {
+                println!("{:<20}   readings {}", "", shown(&a.readings));
             }
         }
     }

@@ -1,0 +1,150 @@
+//! Follows the chair on D-Bus: every `PropertiesChanged` becomes a fresh
+//! [`Link`] snapshot, every `Event` signal a [`ChairEvent`]. Pages get both
+//! as server-sent events. When the bus or the service goes away the snapshot
+//! says so, and the task keeps trying to come back.
+
+use futures_util::{FutureExt, StreamExt};
+use serde::Serialize;
+use std::time::Duration;
+use tarsal_dbus::Bus;
+use tarsal_dbus::client::{Chair1Proxy, ChairProperties, describe_error};
+use tokio::sync::{broadcast, watch};
+use tokio::time::Instant;
+
+/// What the panel knows of the chair right now.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct Link {
+    /// The service answers on the bus.
+    pub reachable: bool,
+    /// Why it does not, in one line (empty when reachable).
+    pub problem: String,
+    pub chair: Option<ChairProperties>,
+}
+
+/// An `Event` signal from the chair.
+#[derive(Clone, Debug, Serialize)]
+pub struct ChairEvent {
+    pub code: String,
+    pub severity: String,
+    pub message: String,
+}
+
+/// Pages are refreshed at most this often; a touch panel needs no more, and
+/// the board's CPU has better things to do.
+const REFRESH_INTERVAL: Duration = Duration::from_millis(100);
+const RETRY_INTERVAL: Duration = Duration::from_secs(1);
+
+/// The senders the follow task feeds; clone the receivers for handlers.
+pub struct Channels {
+    pub link: watch::Sender<Link>,
+    pub events: broadcast::Sender<ChairEvent>,
+    pub connection: watch::Sender<Option<zbus::Connection>>,
+}
+
+impl Channels {
+    pub fn new() -> Self {
+        Self {
+            link: watch::Sender::new(Link {
+                problem: "connecting to the chair service".into(),
+                ..Link::default()
+            }),
+            events: broadcast::Sender::new(256),
+            connection: watch::Sender::new(None),
+        }
+    }
+}
+
+impl Default for Channels {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// Runs for as long as the panel: connects, follows, and reconnects.
+pub async fn follow(bus: Bus, channels: Channels) {
+    loop {
+        if let Err(e) = follow_once(&bus, &channels).await {
+            let problem = format!("cannot reach the chair on {bus}: {}", describe_error(&e));
+            tracing::warn!("{problem}");
+            channels.connection.send_replace(None);
+            channels.link.send_replace(Link {
+                reachable: false,
+                problem,
+                chair: None,
+            });
+        }
+        tokio::time::sleep(RETRY_INTERVAL).await;
+    }
+}
+
+async fn follow_once(bus: &Bus, channels: &Channels) -> zbus::Result<()> {
+    let connection = bus.connect().await?;
+    let properties = zbus::fdo::PropertiesProxy::builder(&connection)
+        .destination(tarsal_dbus::NAME)
+        .path(tarsal_dbus::PATH)
+        .build()
+        .await?;
+    let mut changes = properties.receive_properties_changed().await?;
+    let chair = Chair1Proxy::builder(&connection)
+        .cache_properties(zbus::proxy::CacheProperties::No)
+        .build()
+        .await?;
+    let mut signals = chair.receive_event().await?;
+    let daemon = zbus::fdo::DBusProxy::new(&connection).await?;
+    let mut owners = daemon
+        .receive_name_owner_changed_with_args(&[(0, tarsal_dbus::NAME)])
+        .await?;
+    channels.connection.send_replace(Some(connection.clone()));
+    tracing::info!(bus = %bus, "following the chair");
+
+    let mut last_read = Instant::now() - REFRESH_INTERVAL;
+    refresh(&connection, channels, &mut last_read).await;
+    loop {
+        tokio::select! {
+            change = changes.next() => {
+                if change.is_none() {
+                    break;
+                }
+                // One read covers every change that arrives meanwhile.
+                tokio::time::sleep_until(last_read + REFRESH_INTERVAL).await;
+                while let Some(Some(_)) = changes.next().now_or_never() {}
+                refresh(&connection, channels, &mut last_read).await;
+            }
+            signal = signals.next() => {
+                let Some(signal) = signal else { break };
+                if let Ok(args) = signal.args() {
+                    let _ = channels.events.send(ChairEvent {
+                        code: args.code,
+                        severity: args.severity,
+                        message: args.message,
+                    });
+                }
+            }
+            owner = owners.next() => {
+                if owner.is_none() {
+                    break;
+                }
+                // The service started or went away: say which at once.
+                refresh(&connection, channels, &mut last_read).await;
+            }
+        }
+    }
+    Err(zbus::Error::Failure("the bus connection closed".into()))
+}
+
+async fn refresh(connection: &zbus::Connection, channels: &Channels, last_read: &mut Instant) {
+    *last_read = Instant::now();
+    let link = match ChairProperties::read(connection).await {
+        Ok(chair) => Link {
+            reachable: true,
+            problem: String::new(),
+            chair: Some(chair),
+        },
+        Err(e) => Link {
+            reachable: false,
+            problem: format!("the chair service does not answer: {}", describe_error(&e)),
+            chair: None,
+        },
+    };
+    channels.link.send_replace(link);
+}

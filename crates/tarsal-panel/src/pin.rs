@@ -1,0 +1,260 @@
+//! The staff PIN that guards technician functions on the panel (service
+//! mode, actuator outputs, the event log). A right PIN opens a short-lived
+//! unlock token; repeated wrong PINs lock the keypad for a while.
+
+use std::path::Path;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+/// Wrong PINs allowed before the keypad locks.
+pub const ATTEMPTS_BEFORE_LOCKOUT: u32 = 5;
+pub const LOCKOUT: Duration = Duration::from_secs(60);
+/// An unlock lasts this long after the last use.
+pub const UNLOCK_IDLE_LIMIT: Duration = Duration::from_secs(5 * 60);
+
+#[derive(Debug, thiserror::Error, PartialEq)]
+pub enum PinError {
+    #[error("service functions are switched off: no staff PIN is set up for this panel")]
+    NotConfigured,
+    #[error("wrong PIN")]
+    Wrong { attempts_left: u32 },
+    #[error("too many wrong PINs; try again in {} s", .retry_after.as_secs().max(1))]
+    LockedOut { retry_after: Duration },
+    #[error("enter the staff PIN first (or again: the unlock timed out)")]
+    Locked,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum PinFileError {
+    #[error("cannot read the PIN file {path}: {source}")]
+    Read {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("the PIN file {path} must hold 4 to 12 digits on one line")]
+    Malformed { path: String },
+}
+
+/// Reads a PIN file: 4–12 digits, surrounding whitespace ignored.
+pub fn read_pin_file(path: &Path) -> Result<String, PinFileError> {
+    let text = std::fs::read_to_string(path).map_err(|source| PinFileError::Read {
+        path: path.display().to_string(),
+        source,
+    })?;
+    let pin = text.trim();
+    if (4..=12).contains(&pin.len()) && pin.bytes().all(|b| b.is_ascii_digit()) {
+        Ok(pin.to_owned())
+    } else {
+        Err(PinFileError::Malformed {
+            path: path.display().to_string(),
+        })
+    }
+}
+
+pub struct PinGate {
+    pin: Option<String>,
+    inner: Mutex<GateState>,
+}
+
+#[derive(Default)]
+struct GateState {
+    failures: u32,
+    locked_until: Option<Instant>,
+    unlock: Option<Unlock>,
+}
+
+struct Unlock {
+    token: String,
+    last_used: Instant,
+}
+
+impl PinGate {
+    pub fn new(pin: Option<String>) -> Self {
+        Self {
+            pin,
+            inner: Mutex::new(GateState::default()),
+        }
+    }
+
+    pub fn configured(&self) -> bool {
+        self.pin.is_some()
+    }
+
+    /// Checks `attempt`; a right PIN returns a fresh token (replacing any
+    /// earlier one: one technician at a time on one panel).
+    pub fn unlock(&self, attempt: &str, now: Instant) -> Result<String, PinError> {
+        let pin = self.pin.as_deref().ok_or(PinError::NotConfigured)?;
+        let mut state = self.state();
+        if let Some(until) = state.locked_until {
+            if now < until {
+                return Err(PinError::LockedOut {
+                    retry_after: until - now,
+                });
+            }
+            state.locked_until = None;
+            state.failures = 0;
+        }
+        if !same(pin.as_bytes(), attempt.trim().as_bytes()) {
+            state.failures += 1;
+            if state.failures >= ATTEMPTS_BEFORE_LOCKOUT {
+                state.locked_until = Some(now + LOCKOUT);
+                return Err(PinError::LockedOut {
+                    retry_after: LOCKOUT,
+                });
+            }
+            return Err(PinError::Wrong {
+                attempts_left: ATTEMPTS_BEFORE_LOCKOUT - state.failures,
+            });
+        }
+        state.failures = 0;
+        let token = new_token();
+        state.unlock = Some(Unlock {
+            token: token.clone(),
+            last_used: now,
+        });
+        Ok(token)
+    }
+
+    /// Whether `token` is the current unlock; each use extends it.
+    pub fn check(&self, token: Option<&str>, now: Instant) -> Result<(), PinError> {
+        if self.pin.is_none() {
+            return Err(PinError::NotConfigured);
+        }
+        let mut state = self.state();
+        let valid = match (&mut state.unlock, token) {
+            (Some(unlock), Some(token))
+                if same(unlock.token.as_bytes(), token.as_bytes())
+                    && now.duration_since(unlock.last_used) < UNLOCK_IDLE_LIMIT =>
+            {
+                unlock.last_used = now;
+                true
+            }
+            _ => false,
+        };
+        if valid {
+            Ok(())
+        } else {
+            state.unlock = None;
+            Err(PinError::Locked)
+        }
+    }
+
+    pub fn lock(&self) {
+        self.state().unlock = None;
+    }
+
+    fn state(&self) -> std::sync::MutexGuard<'_, GateState> {
+        self.inner
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+/// Compares without stopping at the first difference, so the time taken
+/// does not tell how much of a guess was right.
+fn same(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+fn new_token() -> String {
+    use std::io::Read;
+    let mut bytes = [0u8; 16];
+    let read = std::fs::File::open("/dev/urandom").and_then(|mut f| f.read_exact(&mut bytes));
+    if read.is_err() {
+        // No urandom: still unguessable enough across a panel's uptime.
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap_or_default()
+            .as_nanos();
+        bytes = (nanos ^ ((std::process::id() as u128) << 64)).to_le_bytes();
+    }
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_right_pin_unlocks_and_the_token_expires_when_idle() {
+        let gate = PinGate::new(Some("2580".into()));
+        let t0 = Instant::now();
+        let token = gate.unlock("2580", t0).unwrap();
+        assert_eq!(token.len(), 32);
+        assert!(
+            gate.check(Some(&token), t0 + Duration::from_secs(60))
+                .is_ok()
+        );
+        // Use extends it.
+        assert!(
+            gate.check(
+                Some(&token),
+                t0 + Duration::from_secs(60) + UNLOCK_IDLE_LIMIT / 2
+            )
+            .is_ok()
+        );
+        assert_eq!(
+            gate.check(
+                Some(&token),
+                t0 + Duration::from_secs(61) + UNLOCK_IDLE_LIMIT * 2
+            ),
+            Err(PinError::Locked)
+        );
+        assert_eq!(gate.check(Some("nope"), t0), Err(PinError::Locked));
+        assert_eq!(gate.check(None, t0), Err(PinError::Locked));
+    }
+
+    #[test]
+    fn wrong_pins_lock_the_keypad_for_a_minute() {
+        let gate = PinGate::new(Some("2580".into()));
+        let t0 = Instant::now();
+        for left in (1..ATTEMPTS_BEFORE_LOCKOUT).rev() {
+            assert_eq!(
+                gate.unlock("1111", t0),
+                Err(PinError::Wrong {
+                    attempts_left: left
+                })
+            );
+        }
+        assert!(matches!(
+            gate.unlock("1111", t0),
+            Err(PinError::LockedOut { .. })
+        ));
+        // Even the right PIN waits out the lockout.
+        assert!(matches!(
+            gate.unlock("2580", t0 + Duration::from_secs(30)),
+            Err(PinError::LockedOut { .. })
+        ));
+        assert!(gate.unlock("2580", t0 + LOCKOUT).is_ok());
+    }
+
+    #[test]
+    fn no_pin_means_no_service_functions() {
+        let gate = PinGate::new(None);
+        assert_eq!(
+            gate.unlock("", Instant::now()),
+            Err(PinError::NotConfigured)
+        );
+        assert_eq!(
+            gate.check(Some("x"), Instant::now()),
+            Err(PinError::NotConfigured)
+        );
+    }
+
+    #[test]
+    fn pin_files_hold_digits_only() {
+        let dir = std::env::temp_dir().join(format!("tarsal-pin-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("pin");
+        std::fs::write(&file, "  2580\n").unwrap();
+        assert_eq!(read_pin_file(&file).unwrap(), "2580");
+        for bad in ["12", "12a4", "1234567890123", ""] {
+            std::fs::write(&file, bad).unwrap();
+            let e = read_pin_file(&file).unwrap_err().to_string();
+            assert!(e.contains("4 to 12 digits"), "{bad}: {e}");
+        }
+        let e = read_pin_file(&dir.join("missing")).unwrap_err().to_string();
+        assert!(e.contains("cannot read the PIN file"), "{e}");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}

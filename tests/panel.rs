@@ -1,0 +1,496 @@
+//! The touch panel, as staff use it: `tarsald --sim` on a private
+//! dbus-daemon, `tarsal-panel` in front of it, and real headless Chromium
+//! tapping the page through WebDriver. Screenshots land in
+//! `artifacts/panel-screenshots/`.
+
+mod support;
+
+use serde_json::Value;
+use std::process::Command;
+use std::sync::{Mutex, MutexGuard};
+use std::time::Duration;
+use support::browser::{Browser, PanelProcess, js_string};
+use support::bus::{Service, TestBus};
+
+const SIZES: [(u32, u32); 2] = [(800, 480), (1280, 800)];
+const PIN: &str = "2580";
+const WAIT: Duration = Duration::from_secs(20);
+
+/// One Chromium at a time: two on two cores make every wait slower.
+fn one_browser_at_a_time() -> MutexGuard<'static, ()> {
+    static LOCK: Mutex<()> = Mutex::new(());
+    LOCK.lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+struct Rig {
+    bus: TestBus,
+    _service: Service,
+    panel: PanelProcess,
+}
+
+impl Rig {
+    /// `speed`: the simulated chair's pace against real time.
+    fn start(speed: &str, extra: &[&str]) -> Self {
+        let bus = TestBus::session();
+        let mut args = vec!["--speed", speed];
+        args.extend_from_slice(extra);
+        let service = Service::start(&bus, None, &args);
+        let panel = PanelProcess::start(&bus, PIN);
+        Self {
+            bus,
+            _service: service,
+            panel,
+        }
+    }
+
+    /// The service's own view, through tarsalctl: what the panel shows must
+    /// be what the chair does.
+    fn status(&self) -> Value {
+        let out = self.tarsalctl(&["status", "--json"]);
+        serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out}"))
+    }
+
+    fn tarsalctl(&self, args: &[&str]) -> String {
+        let out = Command::new(support::binary("tarsalctl"))
+            .args(["--bus-address", &self.bus.address])
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "tarsalctl {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    /// The programs as the panel got them (with their translations).
+    fn programs(&self, browser: &Browser) -> Vec<Value> {
+        browser
+            .script("return S.programs")
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+    }
+}
+
+fn open_panel(rig: &Rig, width: u32, height: u32) -> Browser {
+    let browser = Browser::start(width, height);
+    browser.open(&rig.panel.url);
+    wait_for_programs(&browser);
+    browser
+}
+
+fn wait_for_programs(browser: &Browser) {
+    browser.wait_until(
+        "the program cards",
+        "document.querySelectorAll('#screen [data-program]').length >= 6 && document.getElementById('state').dataset.state === 'idle'",
+        WAIT,
+    );
+}
+
+fn wait_for_state(browser: &Browser, state: &str) {
+    browser.wait_until(
+        &format!("state {state}"),
+        &format!(
+            "document.getElementById('state').dataset.state === {}",
+            js_string(state)
+        ),
+        WAIT,
+    );
+}
+
+fn wait_for_screen(browser: &Browser, screen: &str) {
+    browser.wait_until(
+        &format!("the {screen} screen"),
+        &format!(
+            "document.getElementById('screen').dataset.screen === {}",
+            js_string(screen)
+        ),
+        WAIT,
+    );
+}
+
+/// Every visible button is at least 48 px each way, nothing spills out
+/// sideways, and (while a session runs) STOP is fully on screen.
+fn assert_touch_friendly(browser: &Browser, place: &str) {
+    let report = browser.script(
+        r#"
+        const small = [];
+        for (const b of document.querySelectorAll('button, a.button, input')) {
+            const r = b.getBoundingClientRect();
+            if (r.width === 0 && r.height === 0) continue;
+            if (r.width < 48 || r.height < 48) small.push((b.id || b.textContent.trim()).slice(0, 30) + ' ' + Math.round(r.width) + 'x' + Math.round(r.height));
+        }
+        const tinyText = [];
+        for (const e of document.querySelectorAll('#screen *, #bar *')) {
+            if (!e.childNodes.length || ![...e.childNodes].some(n => n.nodeType === 3 && n.textContent.trim())) continue;
+            const size = parseFloat(getComputedStyle(e).fontSize);
+            if (size < 16 && e.getClientRects().length) tinyText.push(e.tagName + ' ' + size);
+        }
+        const stop = document.getElementById('stop');
+        const r = stop.getBoundingClientRect();
+        return {
+            small, tinyText,
+            overflow: document.documentElement.scrollWidth - window.innerWidth,
+            session: document.body.classList.contains('session'),
+            stopOnScreen: r.top >= 0 && r.bottom <= window.innerHeight && r.height >= 64,
+        };
+        "#,
+    );
+    assert_eq!(
+        report["small"],
+        serde_json::json!([]),
+        "{place}: buttons under 48 px"
+    );
+    assert_eq!(
+        report["tinyText"],
+        serde_json::json!([]),
+        "{place}: text under 16 px"
+    );
+    assert!(
+        report["overflow"].as_i64().unwrap_or(0) <= 0,
+        "{place}: the page is wider than the screen: {report}"
+    );
+    if report["session"] == true {
+        assert_eq!(
+            report["stopOnScreen"], true,
+            "{place}: STOP not fully visible"
+        );
+    }
+}
+
+#[test]
+fn staff_run_a_program_from_its_card_to_stop_at_both_screen_sizes() {
+    let _one = one_browser_at_a_time();
+    let rig = Rig::start("20", &[]);
+    let mut browser = open_panel(&rig, SIZES[0].0, SIZES[0].1);
+    for (width, height) in SIZES {
+        browser.resize(width, height);
+        let size = format!("{width}x{height}");
+        wait_for_programs(&browser);
+        assert_touch_friendly(&browser, &format!("programs {size}"));
+        let card = browser.text("[data-program='classic']");
+        assert!(
+            card.contains("Classic massage")
+                && card.contains("20 min")
+                && card.contains("Foot rollers"),
+            "the classic card shows name, duration and what it uses: {card}"
+        );
+        browser.screenshot(&format!("programs-{size}"));
+
+        // Set-up: the contraindications hold the start back until confirmed.
+        browser.tap("[data-program='classic']");
+        wait_for_screen(&browser, "setup");
+        let questions = browser.text(".contraindications");
+        assert!(
+            questions.contains("Thrombophlebitis"),
+            "the program's contraindications are listed: {questions}"
+        );
+        assert_eq!(
+            browser.script("return document.getElementById('start').disabled"),
+            true
+        );
+        browser.tap("[data-name='intensity'][data-value='2']");
+        browser.tap("[data-action='option-step'][data-key='minutes'][data-delta='-1']");
+        browser.tap("#confirm-contraindications");
+        assert_touch_friendly(&browser, &format!("set-up {size}"));
+        browser.screenshot(&format!("setup-{size}"));
+        browser.tap("#start");
+
+        // Running: step in words, time left, intensity +, STOP.
+        wait_for_screen(&browser, "running");
+        wait_for_state(&browser, "running");
+        browser.wait_until(
+            "a step in words",
+            "document.getElementById('step').innerText.length > 10 && document.getElementById('remaining').innerText.includes(':')",
+            WAIT,
+        );
+        let status = rig.status();
+        assert_eq!(status["program"], "classic");
+        assert_eq!(status["intensity"], 2);
+        assert_eq!(browser.text("#intensity"), "2");
+        browser.tap("#intensity-up");
+        browser.wait_until(
+            "intensity 3 on the panel",
+            "document.getElementById('intensity').innerText === '3'",
+            WAIT,
+        );
+        assert_eq!(rig.status()["intensity"], 3, "the chair took the change");
+        browser.tap("#pause");
+        wait_for_state(&browser, "paused");
+        browser.tap("#resume");
+        wait_for_state(&browser, "running");
+        assert_touch_friendly(&browser, &format!("running {size}"));
+        browser.screenshot(&format!("running-{size}"));
+
+        // STOP is on every screen while a session runs.
+        browser.tap("#nav-hygiene");
+        wait_for_screen(&browser, "hygiene");
+        assert_touch_friendly(&browser, &format!("hygiene during a session {size}"));
+        browser.tap("#stop");
+        wait_for_state(&browser, "idle");
+        browser.tap("#nav-programs");
+        wait_for_screen(&browser, "programs");
+        let last = rig.status()["last_session"].clone();
+        assert_eq!(last[1], "stopped", "{last}");
+    }
+}
+
+#[test]
+fn a_fault_shows_what_happened_and_acknowledging_resets_it() {
+    let _one = one_browser_at_a_time();
+    let rig = Rig::start("20", &[]);
+    let mut browser = open_panel(&rig, SIZES[0].0, SIZES[0].1);
+
+    // The water level sensor shorts: the chair latches a fault.
+    rig.tarsalctl(&[
+        "sim",
+        "inject",
+        r#"{"fault":"sensor","sensor":{"sensor":"water_level"},"mode":"short"}"#,
+    ]);
+    wait_for_screen(&browser, "fault");
+    let fault = browser.text("#fault-list li[data-code='fault.sensor_out_of_range']");
+    assert!(
+        fault.contains("water level sensor") && fault.contains("What to do"),
+        "the fault in plain words with what to do: {fault}"
+    );
+    assert_touch_friendly(&browser, "fault 800x480");
+    browser.screenshot("fault-800x480");
+
+    // While the sensor is still broken, acknowledging is refused, and says why.
+    browser.tap("#reset");
+    browser.wait_until(
+        "the refusal",
+        "!document.getElementById('toast').hidden && document.getElementById('toast').innerText.includes('still there')",
+        WAIT,
+    );
+    assert_eq!(rig.status()["state"], "fault");
+
+    rig.tarsalctl(&["sim", "clear"]);
+    browser.tap("#reset");
+    wait_for_state(&browser, "idle");
+    wait_for_screen(&browser, "programs");
+
+    // The panel's own emergency stop, at the other size.
+    browser.resize(SIZES[1].0, SIZES[1].1);
+    browser.tap("#estop");
+    wait_for_screen(&browser, "estop");
+    assert_eq!(rig.status()["emergency_stop_source"], "local");
+    assert_touch_friendly(&browser, "estop 1280x800");
+    browser.tap("#reset");
+    wait_for_state(&browser, "idle");
+}
+
+#[test]
+fn the_panel_speaks_vietnamese_with_the_programs_own_translations() {
+    let _one = one_browser_at_a_time();
+    let rig = Rig::start("20", &[]);
+    let browser = open_panel(&rig, SIZES[0].0, SIZES[0].1);
+    let vi: Value =
+        serde_json::from_str(include_str!("../crates/tarsal-panel/i18n/vi.json")).unwrap();
+    let en: Value =
+        serde_json::from_str(include_str!("../crates/tarsal-panel/i18n/en.json")).unwrap();
+
+    assert_eq!(browser.text("#nav-programs"), en["nav.programs"]);
+    browser.tap("#lang");
+    browser.wait_until(
+        "Vietnamese labels",
+        &format!(
+            "document.getElementById('nav-programs').innerText === {}",
+            vi["nav.programs"]
+        ),
+        WAIT,
+    );
+    assert_eq!(browser.script("return document.documentElement.lang"), "vi");
+    let programs = rig.programs(&browser);
+    let classic = programs.iter().find(|p| p["id"] == "classic").unwrap();
+    let vi_classic = classic["translations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["language"] == "vi")
+        .expect("classic carries a Vietnamese translation");
+    browser.wait_until(
+        "the Vietnamese program name",
+        &format!(
+            "document.querySelector(\"[data-program='classic'] h3\").innerText === {}",
+            vi_classic["name"]
+        ),
+        WAIT,
+    );
+    assert_touch_friendly(&browser, "programs in Vietnamese");
+    browser.screenshot("programs-vi-800x480");
+
+    browser.tap("[data-program='classic']");
+    wait_for_screen(&browser, "setup");
+    let questions = browser.text(".contraindications");
+    let first = vi_classic["contraindications"][0].as_str().unwrap();
+    assert!(questions.contains(first), "{questions} lacks {first}");
+    browser.tap("#confirm-contraindications");
+    browser.tap("#start");
+    wait_for_state(&browser, "running");
+    // The step the chair reports in English, shown in Vietnamese.
+    let status = rig.status();
+    let index = classic["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .position(|s| s["title"] == status["step"])
+        .expect("the step is one the program declared");
+    let vi_step = vi_classic["steps"][index]["title"].as_str().unwrap();
+    browser.wait_until(
+        "the step in Vietnamese",
+        &format!(
+            "document.getElementById('step').innerText.includes({})",
+            js_string(vi_step)
+        ),
+        WAIT,
+    );
+    assert_touch_friendly(&browser, "running in Vietnamese");
+    browser.screenshot("running-vi-800x480");
+    browser.tap("#stop");
+    wait_for_state(&browser, "idle");
+
+    // The choice survives a reload, and switching back works.
+    browser.open(&rig.panel.url);
+    wait_for_programs(&browser);
+    assert_eq!(browser.text("#nav-programs"), vi["nav.programs"]);
+    browser.tap("#lang");
+    browser.wait_until(
+        "English labels",
+        &format!(
+            "document.getElementById('nav-programs').innerText === {}",
+            en["nav.programs"]
+        ),
+        WAIT,
+    );
+}
+
+#[test]
+fn the_sanitize_gate_and_cycle_run_from_the_bath_and_hygiene_screen() {
+    let _one = one_browser_at_a_time();
+    let config = support::scratch("panel-gate").join("tarsald.toml");
+    std::fs::write(&config, "[sanitation]\nrequired_between_clients = true\n").unwrap();
+    let rig = Rig::start("200", &["--config", config.to_str().unwrap()]);
+    let browser = open_panel(&rig, SIZES[1].0, SIZES[1].1);
+
+    // The first client of the day: a short demo session, stopped.
+    browser.tap("[data-program='demo']");
+    wait_for_screen(&browser, "setup");
+    browser.tap("#start");
+    wait_for_state(&browser, "running");
+    browser.tap("#stop");
+    wait_for_state(&browser, "idle");
+
+    // The salon's rule: after a client, only sanitize may start.
+    browser.wait_until(
+        "the sanitation gate",
+        "document.getElementById('sanitation-gate') !== null",
+        WAIT,
+    );
+    assert_eq!(
+        browser.script("return document.querySelector(\"[data-program='classic']\").classList.contains('blocked')"),
+        true
+    );
+    browser.screenshot("sanitation-gate-1280x800");
+    // Nobody sits in the chair while it sanitizes.
+    rig.tarsalctl(&["sim", "feet", "off"]);
+    browser.tap("#sanitation-gate button");
+    wait_for_screen(&browser, "hygiene");
+    browser.tap("#sanitize-after-client");
+    wait_for_screen(&browser, "running");
+
+    // Each staff step waits for a tap, with the staff member's initials.
+    let mut confirmed = 0;
+    while confirmed < 10 {
+        browser.wait_until(
+            "a staff step or the end of the cycle",
+            "document.getElementById('staff-step') !== null || document.getElementById('state').dataset.state === 'idle'",
+            Duration::from_secs(60),
+        );
+        if browser.screen() != "running" {
+            break;
+        }
+        if confirmed == 0 {
+            assert_touch_friendly(&browser, "a staff step");
+            browser.screenshot("staff-step-1280x800");
+        }
+        if confirmed == 0 {
+            // Initials from the on-screen letters; later steps keep them.
+            browser.tap("#initials");
+            for letter in ["J", "D"] {
+                browser.tap(&format!("[data-action='letter'][data-key='{letter}']"));
+            }
+            assert_touch_friendly(&browser, "the initials keyboard");
+            browser.tap("#initials-done");
+            assert_eq!(browser.text("#initials"), "JD");
+        }
+        browser.tap("#confirm-step");
+        confirmed += 1;
+        browser.wait_until(
+            "the step to move on",
+            "document.getElementById('staff-step') === null",
+            WAIT,
+        );
+    }
+    assert!(confirmed >= 3, "scrub, disinfectant and dry were asked for");
+    wait_for_state(&browser, "idle");
+    browser.tap("#nav-hygiene");
+    browser.wait_until(
+        "the cycle in the sanitation log",
+        "document.querySelector('#sanitation-log tbody tr') && document.querySelector('#sanitation-log tbody tr').innerText.includes('JD')",
+        WAIT,
+    );
+    let row = browser.text("#sanitation-log tbody tr");
+    assert!(row.contains("Complete"), "{row}");
+    browser.screenshot("hygiene-1280x800");
+    let status = rig.status();
+    assert_eq!(status["sanitation_owed"], false, "{status}");
+    browser.tap("#nav-programs");
+    wait_for_programs(&browser);
+    assert_eq!(
+        browser.script("return document.getElementById('sanitation-gate')"),
+        Value::Null
+    );
+}
+
+#[test]
+fn technician_functions_need_the_staff_pin() {
+    let _one = one_browser_at_a_time();
+    let rig = Rig::start("20", &[]);
+    let browser = open_panel(&rig, SIZES[0].0, SIZES[0].1);
+    browser.tap("#nav-service");
+    wait_for_screen(&browser, "service");
+    for key in ["1", "1", "1", "1", "ok"] {
+        browser.tap(&format!("[data-action='pin-key'][data-key='{key}']"));
+    }
+    browser.wait_until(
+        "the wrong-PIN message",
+        "document.getElementById('pin-message').innerText.length > 0",
+        WAIT,
+    );
+    assert_touch_friendly(&browser, "PIN keypad");
+    for key in PIN.chars().map(String::from).chain(["ok".to_owned()]) {
+        browser.tap(&format!("[data-action='pin-key'][data-key='{key}']"));
+    }
+    browser.wait_until(
+        "the actuator list",
+        "document.querySelectorAll('.actuators tr').length >= 5",
+        WAIT,
+    );
+    browser.tap("#service-mode");
+    wait_for_state(&browser, "service");
+    assert_eq!(rig.status()["state"], "service");
+    browser.screenshot("service-800x480");
+    browser.tap("#service-mode");
+    wait_for_state(&browser, "idle");
+    browser.tap("[data-action='lock']");
+    browser.tap("#nav-service");
+    browser.wait_until(
+        "the keypad again",
+        "document.querySelector('.keypad') !== null",
+        WAIT,
+    );
+}
