@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # The Tarsal demo: the chair service on a simulated chair, serving
 # org.tarsal.Chair1 on a private D-Bus of its own and publishing to an MQTT
-# broker (a Mosquitto of its own unless --mqtt names one). A short tour
+# broker (a Mosquitto of its own unless --mqtt names one), and the touch
+# panel on http://127.0.0.1:8080/ (or the next free port). A short tour
 # drives it with tarsalctl and MQTT; then it keeps running for you to drive
-# until Ctrl-C.
+# from the panel until Ctrl-C.
 #
 #   scripts/demo.sh                          30× real time: tour, then wait for Ctrl-C
 #   scripts/demo.sh --speed 5                slower (1 is a real chair's pace)
@@ -21,7 +22,7 @@ while [ $# -gt 0 ]; do
         --speed) speed=$2; shift 2 ;;
         --tour-only) tour_only=true; shift ;;
         --mqtt) mqtt=$2; shift 2 ;;
-        -h|--help) sed -n '2,11p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,12p' "$0"; exit 0 ;;
         *) echo "demo.sh: unknown argument $1 (see --help)" >&2; exit 2 ;;
     esac
 done
@@ -38,7 +39,9 @@ mkdir -p "$state"
 bus_pid=""
 service_pid=""
 broker_pid=""
+panel_pid=""
 cleanup() {
+    [ -z "$panel_pid" ] || kill "$panel_pid" 2>/dev/null || true
     [ -z "$service_pid" ] || { kill -TERM "$service_pid" 2>/dev/null && wait "$service_pid" 2>/dev/null; } || true
     [ -z "$bus_pid" ] || kill "$bus_pid" 2>/dev/null || true
     [ -z "$broker_pid" ] || kill "$broker_pid" 2>/dev/null || true
@@ -85,6 +88,20 @@ for _ in $(seq 100); do
     sleep 0.2
 done
 
+panel_port=8080
+while (echo >"/dev/tcp/127.0.0.1/$panel_port") 2>/dev/null; do panel_port=$((panel_port + 1)); done
+pin=2580
+printf '%s\n' "$pin" >"$state/panel-pin"
+log "the touch panel on http://127.0.0.1:$panel_port/ (log in $state/panel.log)"
+./target/release/tarsal-panel --bus-address "$TARSAL_BUS_ADDRESS" --listen "127.0.0.1:$panel_port" \
+    --pin-file "$state/panel-pin" 2>"$state/panel.log" &
+panel_pid=$!
+for _ in $(seq 100); do
+    (echo >"/dev/tcp/127.0.0.1/$panel_port") 2>/dev/null && break
+    kill -0 "$panel_pid" 2>/dev/null || { cat "$state/panel.log" >&2; exit 1; }
+    sleep 0.1
+done
+
 log "the tour"
 ctl programs
 ctl start classic --intensity 2 --option minutes=10 --confirm-contraindications
@@ -113,7 +130,16 @@ if $tour_only; then
 fi
 cat <<EOF
 
-The chair is idle and waiting. In another terminal:
+The chair is idle and waiting. Open the touch panel in a browser:
+
+    http://127.0.0.1:$panel_port/      (technician PIN: $pin)
+
+Every bundled program starts from its card. For the sanitize cycle, first
+take the simulated client's feet off the footrest: Technician → PIN →
+"Simulated chair: feet off the footrest". From another machine, tunnel it:
+ssh -L $panel_port:127.0.0.1:$panel_port <this host>.
+
+Or drive it from another terminal:
 
     export TARSAL_BUS_ADDRESS='$TARSAL_BUS_ADDRESS'
     target/release/tarsalctl watch

@@ -15,6 +15,7 @@ started=$SECONDS
 ensure_base
 ensure_dbus
 ensure_mosquitto
+ensure_browser
 
 log "format"
 cargo fmt --all --check

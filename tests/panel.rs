@@ -9,7 +9,7 @@ use serde_json::Value;
 use std::process::Command;
 use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
-use support::browser::{Browser, PanelProcess, js_string};
+use support::browser::{Browser, PanelProcess, http, js_string};
 use support::bus::{Service, TestBus};
 
 const SIZES: [(u32, u32); 2] = [(800, 480), (1280, 800)];
@@ -480,6 +480,10 @@ fn technician_functions_need_the_staff_pin() {
         "document.querySelectorAll('.actuators tr').length >= 5",
         WAIT,
     );
+    // A simulated chair lets a trainer take the feet off the footrest.
+    browser.tap("#sim-feet");
+    browser.wait_until("feet off", "S.link.chair.feet_present === false", WAIT);
+    assert_eq!(rig.status()["feet_present"], false);
     browser.tap("#service-mode");
     wait_for_state(&browser, "service");
     assert_eq!(rig.status()["state"], "service");
@@ -493,4 +497,74 @@ fn technician_functions_need_the_staff_pin() {
         "document.querySelector('.keypad') !== null",
         WAIT,
     );
+}
+
+#[test]
+fn bad_requests_get_a_clear_error_and_change_nothing() {
+    let rig = Rig::start("20", &[]);
+    let call = |method: &str, path: &str, body: &str| {
+        http(rig.panel.port, method, path, Some(body.to_owned()))
+            .unwrap_or_else(|e| panic!("{method} {path}: {e}"))
+    };
+    let cases = [
+        ("POST", "/api/start", "not json", "BadRequest", "expected"),
+        (
+            "POST",
+            "/api/start",
+            r#"{"program":"classic","speed":9}"#,
+            "BadRequest",
+            "unknown field `speed`",
+        ),
+        (
+            "POST",
+            "/api/start",
+            r#"{"program":"nope"}"#,
+            "UnknownProgram",
+            "no program `nope`",
+        ),
+        (
+            "POST",
+            "/api/start",
+            r#"{"program":"classic"}"#,
+            "ContraindicationsNotConfirmed",
+            "Fever",
+        ),
+        (
+            "POST",
+            "/api/start",
+            r#"{"program":"classic","contraindications_confirmed":true,"options":{"minutes":[1]}}"#,
+            "BadRequest",
+            "option `minutes`",
+        ),
+        ("POST", "/api/intensity", r#"{"level":9}"#, "", ""),
+        ("POST", "/api/pause", "", "NotRunning", ""),
+        ("GET", "/api/service/actuators", "", "PinRequired", "PIN"),
+        (
+            "POST",
+            "/api/unlock",
+            r#"{"pin":"0000"}"#,
+            "PinWrong",
+            "4 tries left",
+        ),
+        (
+            "GET",
+            "/api/no-such-thing",
+            "",
+            "NotFound",
+            "/api/no-such-thing",
+        ),
+    ];
+    for (method, path, body, code, words) in cases {
+        let reply = call(method, path, body);
+        if code.is_empty() {
+            assert!(reply["error"].is_string(), "{path} {body}: {reply}");
+        } else {
+            assert_eq!(reply["error"], code, "{path} {body}: {reply}");
+        }
+        let message = reply["message"].as_str().unwrap_or_default();
+        assert!(message.contains(words), "{path} {body}: {message}");
+    }
+    let status = rig.status();
+    assert_eq!(status["state"], "idle", "{status}");
+    assert_eq!(status["session_id"], 0, "{status}");
 }

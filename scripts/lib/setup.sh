@@ -57,3 +57,9 @@ ensure_dbus() {
 ensure_mosquitto() {
     need_packages mosquitto mosquitto-clients openssl
 }
+
+# Debian's headless Chromium and its WebDriver for the panel's browser
+# tests, with a font that covers Vietnamese.
+ensure_browser() {
+    need_packages chromium chromium-driver fonts-dejavu-core
+}

@@ -15,6 +15,7 @@ use std::time::{Duration, Instant};
 /// A `tarsal-panel` serving on a free port, stopped when dropped.
 pub struct PanelProcess {
     child: Child,
+    pub port: u16,
     pub url: String,
     pub log: PathBuf,
 }
@@ -40,6 +41,7 @@ impl PanelProcess {
             .expect("tarsal-panel runs");
         let panel = Self {
             child,
+            port,
             url: format!("http://127.0.0.1:{port}/"),
             log,
         };
@@ -300,11 +302,16 @@ pub fn js_string(text: &str) -> String {
 
 /// One HTTP/1.1 request to chromedriver on localhost; the JSON reply.
 fn request(port: u16, method: &str, path: &str, body: Option<Value>) -> Result<Value, String> {
+    http(port, method, path, body.map(|b| b.to_string()))
+}
+
+/// One HTTP/1.1 request with a raw body to a server on localhost; the JSON reply.
+pub fn http(port: u16, method: &str, path: &str, body: Option<String>) -> Result<Value, String> {
     let mut stream = TcpStream::connect(("127.0.0.1", port)).map_err(|e| e.to_string())?;
     stream
         .set_read_timeout(Some(Duration::from_secs(60)))
         .map_err(|e| e.to_string())?;
-    let body = body.map(|b| b.to_string()).unwrap_or_default();
+    let body = body.unwrap_or_default();
     let head = format!(
         "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
         body.len()

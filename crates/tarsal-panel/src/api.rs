@@ -19,7 +19,7 @@ use std::collections::HashMap;
 use std::convert::Infallible;
 use std::sync::Arc;
 use std::time::Instant;
-use tarsal_dbus::client::{Chair1Proxy, ServiceProxy, read_actuators};
+use tarsal_dbus::client::{Chair1Proxy, ServiceProxy, SimulatorProxy, read_actuators};
 use tokio::sync::{broadcast, watch};
 use zbus::Variant;
 
@@ -84,6 +84,8 @@ pub fn router(panel: Panel) -> Router {
         .route("/api/service/actuators", get(service_actuators))
         .route("/api/service/mode", post(service_mode))
         .route("/api/service/all-off", post(service_all_off))
+        .route("/api/service/simulator", get(simulator))
+        .route("/api/service/simulator/feet", post(simulator_feet))
         .route("/api/{*path}", get(not_found).post(not_found))
         .with_state(panel)
 }
@@ -515,6 +517,33 @@ async fn service_all_off(State(panel): State<Panel>, headers: HeaderMap) -> ApiR
     ServiceProxy::new(&panel.connection()?)
         .await?
         .all_off()
+        .await?;
+    done()
+}
+
+/// Whether the chair is simulated (it serves the simulator interface).
+async fn simulator(State(panel): State<Panel>, headers: HeaderMap) -> ApiResult {
+    panel.unlocked(&headers)?;
+    let proxy = SimulatorProxy::builder(&panel.connection()?)
+        .cache_properties(zbus::proxy::CacheProperties::No)
+        .build()
+        .await?;
+    let simulated = proxy.injected_faults().await.is_ok();
+    Ok(Json(json!({ "simulated": simulated })))
+}
+
+/// On a simulated chair (demos, training), feet on or off the footrest: the
+/// sanitize cycle runs only with nobody in the chair.
+async fn simulator_feet(
+    State(panel): State<Panel>,
+    headers: HeaderMap,
+    body: Result<Json<SwitchRequest>, JsonRejection>,
+) -> ApiResult {
+    panel.unlocked(&headers)?;
+    let Json(request) = body?;
+    SimulatorProxy::new(&panel.connection()?)
+        .await?
+        .set_feet_present(request.on)
         .await?;
     done()
 }

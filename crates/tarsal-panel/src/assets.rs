@@ -64,3 +64,105 @@ async fn i18n(Path(file): Path<String>) -> Response {
             .into_response(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeMap;
+
+    fn catalogue(language: &str) -> BTreeMap<String, String> {
+        let text = translation(language).unwrap();
+        serde_json::from_str(text).unwrap_or_else(|e| panic!("i18n/{language}.json: {e}"))
+    }
+
+    fn placeholders(text: &str) -> Vec<&str> {
+        let mut names: Vec<&str> = text
+            .split('{')
+            .skip(1)
+            .filter_map(|rest| rest.split_once('}').map(|(name, _)| name))
+            .collect();
+        names.sort_unstable();
+        names
+    }
+
+    /// Keys the page builds from the chair's values (`"state." + state`).
+    const BUILT_KEYS: &[&str] = &[
+        "state.idle",
+        "state.preparing",
+        "state.running",
+        "state.paused",
+        "state.finishing",
+        "state.fault",
+        "state.estop",
+        "state.service",
+        "uses.foot_rollers",
+        "uses.calf_units",
+        "uses.sole_heat",
+        "uses.calf_heat",
+        "uses.bath",
+        "estop.source.button",
+        "estop.source.local",
+        "estop.source.remote",
+        "estop.source.service",
+        "hygiene.manual.fill",
+        "hygiene.manual.drain",
+        "log.cycle.after-client",
+        "log.cycle.end-of-day",
+        "language.name.en",
+        "language.name.vi",
+        "error.Failed",
+        "error.BadRequest",
+        "error.Unreachable",
+        "error.PinRequired",
+        "error.PinWrong",
+        "error.FaultLatched",
+        "error.ResetBlocked",
+        "error.SanitationRequired",
+        "error.ContraindicationsNotConfirmed",
+    ];
+
+    #[test]
+    fn every_key_the_page_uses_is_in_english() {
+        let en = catalogue("en");
+        let mut used: Vec<String> = BUILT_KEYS.iter().map(|k| (*k).to_owned()).collect();
+        for (source, marker) in [(SCRIPT, "t(\""), (INDEX, "data-i18n=\"")] {
+            for piece in source.split(marker).skip(1) {
+                let key = piece.split('"').next().unwrap_or_default();
+                // `t("error." + code)`: a prefix, checked through BUILT_KEYS.
+                if !key.ends_with('.') {
+                    used.push(key.to_owned());
+                }
+            }
+        }
+        let missing: Vec<&String> = used.iter().filter(|k| !en.contains_key(*k)).collect();
+        assert!(missing.is_empty(), "not in i18n/en.json: {missing:?}");
+    }
+
+    #[test]
+    fn every_language_has_every_english_key_with_the_same_placeholders() {
+        let en = catalogue("en");
+        for &language in LANGUAGES {
+            let other = catalogue(language);
+            for (key, text) in &en {
+                let translated = other
+                    .get(key)
+                    .unwrap_or_else(|| panic!("i18n/{language}.json lacks {key}"));
+                assert_eq!(
+                    placeholders(text),
+                    placeholders(translated),
+                    "{language}: {key}"
+                );
+            }
+            // Beyond the page's own keys, only the chair's event codes, which
+            // English shows in the service's own words.
+            for key in other.keys().filter(|k| !en.contains_key(*k)) {
+                assert!(
+                    ["fault.", "interlock.", "clamp."]
+                        .iter()
+                        .any(|p| key.starts_with(p)),
+                    "i18n/{language}.json has {key}, which nothing uses"
+                );
+            }
+        }
+    }
+}

@@ -19,6 +19,7 @@ const S = {
   setup: null,
   staffInitials: "",
   keyboard: false,
+  simulated: false,
   fillLitres: 15,
   pinConfigured: false,
   pinEntry: "",
@@ -271,7 +272,7 @@ function screenKey(name, c) {
     case "hygiene":
       return [c.state, c.manual_bath, c.sanitation_owed, c.sanitation_required, S.fillLitres, JSON.stringify(S.sanitationLog)].join("|");
     case "service":
-      return [S.token ? "open" : "locked", S.pinEntry.length, S.pinMessage, c.state,
+      return [S.token ? "open" : "locked", S.pinEntry.length, S.pinMessage, c.state, c.feet_present, S.simulated,
         JSON.stringify(S.actuators), JSON.stringify(S.serviceEvents)].join("|");
     default:
       return "";
@@ -481,7 +482,9 @@ const SCREENS = {
       esc(inService ? t("service.leave") : t("service.enter")) + "</button>" +
       '<button type="button" data-action="all-off">' + esc(t("service.all_off")) + "</button>" +
       '<button type="button" data-action="service-refresh">' + esc(t("service.refresh")) + "</button>" +
-      '<button type="button" data-action="lock">' + esc(t("service.lock")) + "</button></div>";
+      '<button type="button" data-action="lock">' + esc(t("service.lock")) + "</button>" +
+      (S.simulated ? '<button type="button" id="sim-feet" data-action="sim-feet" data-on="' + !c.feet_present + '">' +
+      esc(c.feet_present ? t("service.sim_feet_off") : t("service.sim_feet_on")) + "</button>" : "") + "</div>";
     html += "<h2>" + esc(t("service.actuators")) + '</h2><table class="actuators"><tbody>';
     for (const a of S.actuators) {
       html += "<tr><td>" + esc(a.name) + '</td><td class="mono">' + esc(Object.entries(a.output).map(([k, v]) => k + "=" + v).join(" ")) +
@@ -658,6 +661,9 @@ const ACTIONS = {
   },
   async "all-off"() { await serviceAct("POST", "/api/service/all-off"); },
   "service-refresh"() { loadService(); },
+  async "sim-feet"(el) {
+    await serviceAct("POST", "/api/service/simulator/feet", { on: el.dataset.on === "true" });
+  },
   lock() {
     act("POST", "/api/lock");
     S.token = null;
@@ -684,6 +690,7 @@ async function loadService() {
   try {
     S.actuators = await api("GET", "/api/service/actuators");
     S.serviceEvents = await api("GET", "/api/service/events?limit=30");
+    S.simulated = (await api("GET", "/api/service/simulator")).simulated;
   } catch (e) {
     if (!S.token) S.pinMessage = t("error.PinRequired");
     else toast(e);
