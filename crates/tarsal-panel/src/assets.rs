@@ -126,14 +126,21 @@ mod tests {
         let en = catalogue("en");
         let mut used: Vec<String> = BUILT_KEYS.iter().map(|k| (*k).to_owned()).collect();
         for (source, marker) in [(SCRIPT, "t(\""), (INDEX, "data-i18n=\"")] {
-            for piece in source.split(marker).skip(1) {
-                let key = piece.split('"').next().unwrap_or_default();
+            for (at, _) in source.match_indices(marker) {
+                // `t(` itself, not the end of `set(` or `act(`.
+                let before = source[..at].chars().next_back().unwrap_or(' ');
+                if before.is_alphanumeric() || "_$.".contains(before) {
+                    continue;
+                }
+                let rest = &source[at + marker.len()..];
+                let key = rest.split('"').next().unwrap_or_default();
                 // `t("error." + code)`: a prefix, checked through BUILT_KEYS.
                 if !key.ends_with('.') {
                     used.push(key.to_owned());
                 }
             }
         }
+        assert!(used.len() > 100, "the scan found only {} keys", used.len());
         let missing: Vec<&String> = used.iter().filter(|k| !en.contains_key(*k)).collect();
         assert!(missing.is_empty(), "not in i18n/en.json: {missing:?}");
     }
