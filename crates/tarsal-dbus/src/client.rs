@@ -281,20 +281,35 @@ pub fn variant_json(v: &Variant<'_>) -> serde_json::Value {
 
 /// A D-Bus error in one line for people: `Busy: the chair is busy …`.
 pub fn describe_error(e: &zbus::Error) -> String {
-    match e {
-        zbus::Error::MethodError(name, message, _) => format!(
+    match error_name(e) {
+        Some((name, message)) => format!(
             "{}: {}",
-            crate::error::short_name(name.as_str()),
-            message.as_deref().unwrap_or("(no message)")
+            crate::error::short_name(&name),
+            if message.is_empty() {
+                "(no message)"
+            } else {
+                &message
+            }
         ),
+        None => e.to_string(),
+    }
+}
+
+/// The D-Bus error name and message of a reply error (`None` for transport
+/// failures, which have no name).
+pub fn error_name(e: &zbus::Error) -> Option<(String, String)> {
+    match e {
+        zbus::Error::MethodError(name, message, _) => Some((
+            name.as_str().to_owned(),
+            message.clone().unwrap_or_default(),
+        )),
         zbus::Error::FDO(fdo) => {
             use zbus::DBusError;
-            format!(
-                "{}: {}",
-                crate::error::short_name(fdo.name().as_str()),
-                fdo.description().unwrap_or_default()
-            )
+            Some((
+                fdo.name().as_str().to_owned(),
+                fdo.description().unwrap_or_default().to_owned(),
+            ))
         }
-        other => other.to_string(),
+        _ => None,
     }
 }

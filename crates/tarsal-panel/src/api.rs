@@ -3,7 +3,7 @@
 //! D-Bus (`{"error": "FaultLatched", "message": "…"}`), which the page
 //! translates.
 
-use crate::live::{ChairEvent, Link};
+use crate::live::{ChairEvent, Snapshot};
 use crate::pin::{PinError, PinGate};
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{Path, Query, State};
@@ -19,7 +19,7 @@ use std::collections::HashMap;
 use std::convert::Infallible;
 use std::sync::Arc;
 use std::time::Instant;
-use tarsal_dbus::client::{Chair1Proxy, ServiceProxy, SimulatorProxy, read_actuators};
+use tarsal_dbus::client::{Chair1Proxy, ServiceProxy, SimulatorProxy, error_name, read_actuators};
 use tokio::sync::{broadcast, watch};
 use zbus::Variant;
 
@@ -28,7 +28,7 @@ pub const TOKEN_HEADER: &str = "x-panel-token";
 
 #[derive(Clone)]
 pub struct Panel {
-    pub link: watch::Receiver<Link>,
+    pub link: watch::Receiver<Snapshot>,
     pub events: broadcast::Sender<ChairEvent>,
     pub connection: watch::Receiver<Option<zbus::Connection>>,
     pub pin: Arc<PinGate>,
@@ -127,20 +127,7 @@ impl From<JsonRejection> for ApiError {
 
 impl From<zbus::Error> for ApiError {
     fn from(e: zbus::Error) -> Self {
-        let (name, message) = match &e {
-            zbus::Error::MethodError(name, message, _) => (
-                name.as_str().to_owned(),
-                message.clone().unwrap_or_default(),
-            ),
-            zbus::Error::FDO(fdo) => {
-                use zbus::DBusError;
-                (
-                    fdo.name().as_str().to_owned(),
-                    fdo.description().unwrap_or_default().to_owned(),
-                )
-            }
-            other => (String::new(), other.to_string()),
-        };
+        let (name, message) = error_name(&e).unwrap_or_else(|| (String::new(), e.to_string()));
         if let Some(code) = name.strip_prefix("org.tarsal.Chair1.Error.") {
             return Self::new(StatusCode::CONFLICT, code, message);
         }
@@ -192,7 +179,7 @@ impl Panel {
             ApiError::new(
                 StatusCode::SERVICE_UNAVAILABLE,
                 "Unreachable",
-                self.link.borrow().problem.clone(),
+                self.link.borrow().link.problem.clone(),
             )
         })
     }
@@ -219,8 +206,13 @@ async fn panel_info(State(panel): State<Panel>) -> Json<Value> {
     }))
 }
 
-async fn state(State(panel): State<Panel>) -> Json<Link> {
-    Json(panel.link.borrow().clone())
+async fn state(State(panel): State<Panel>) -> Response {
+    let json = Arc::clone(&panel.link.borrow().json);
+    (
+        [(header::CONTENT_TYPE, "application/json")],
+        json.to_string(),
+    )
+        .into_response()
 }
 
 /// Server-sent events: `state` (the whole chair, on every change) and
@@ -232,7 +224,8 @@ async fn live(State(panel): State<Panel>) -> Sse<impl Stream<Item = Result<Event
             if !first {
                 link.changed().await.ok()?;
             }
-            let event = state_event(&link.borrow_and_update());
+            let json = Arc::clone(&link.borrow_and_update().json);
+            let event = Event::default().event("state").data(&*json);
             Some((event, (link, false)))
         });
     let events = futures_util::stream::unfold(panel.events.subscribe(), async |mut rx| {
@@ -250,12 +243,6 @@ async fn live(State(panel): State<Panel>) -> Sse<impl Stream<Item = Result<Event
     });
     let stream = futures_util::stream::select(states, events).map(Ok);
     Sse::new(stream).keep_alive(KeepAlive::default())
-}
-
-fn state_event(link: &Link) -> Event {
-    Event::default()
-        .event("state")
-        .data(serde_json::to_string(link).unwrap_or_default())
 }
 
 /// Every program with everything the page shows: the `DescribeProgram`

@@ -5,6 +5,7 @@
 
 use futures_util::{FutureExt, StreamExt};
 use serde::Serialize;
+use std::sync::Arc;
 use std::time::Duration;
 use tarsal_dbus::Bus;
 use tarsal_dbus::client::{Chair1Proxy, ChairProperties, describe_error};
@@ -19,6 +20,20 @@ pub struct Link {
     /// Why it does not, in one line (empty when reachable).
     pub problem: String,
     pub chair: Option<ChairProperties>,
+}
+
+/// A [`Link`] with its JSON, written once however many pages are open.
+#[derive(Clone, Debug)]
+pub struct Snapshot {
+    pub link: Link,
+    pub json: Arc<str>,
+}
+
+impl From<Link> for Snapshot {
+    fn from(link: Link) -> Self {
+        let json = serde_json::to_string(&link).unwrap_or_default().into();
+        Self { link, json }
+    }
 }
 
 /// An `Event` signal from the chair.
@@ -36,7 +51,7 @@ const RETRY_INTERVAL: Duration = Duration::from_secs(1);
 
 /// The senders the follow task feeds; clone the receivers for handlers.
 pub struct Channels {
-    pub link: watch::Sender<Link>,
+    pub link: watch::Sender<Snapshot>,
     pub events: broadcast::Sender<ChairEvent>,
     pub connection: watch::Sender<Option<zbus::Connection>>,
 }
@@ -44,10 +59,13 @@ pub struct Channels {
 impl Channels {
     pub fn new() -> Self {
         Self {
-            link: watch::Sender::new(Link {
-                problem: "connecting to the chair service".into(),
-                ..Link::default()
-            }),
+            link: watch::Sender::new(
+                Link {
+                    problem: "connecting to the chair service".into(),
+                    ..Link::default()
+                }
+                .into(),
+            ),
             events: broadcast::Sender::new(256),
             connection: watch::Sender::new(None),
         }
@@ -67,11 +85,14 @@ pub async fn follow(bus: Bus, channels: Channels) {
             let problem = format!("cannot reach the chair on {bus}: {}", describe_error(&e));
             tracing::warn!("{problem}");
             channels.connection.send_replace(None);
-            channels.link.send_replace(Link {
-                reachable: false,
-                problem,
-                chair: None,
-            });
+            channels.link.send_replace(
+                Link {
+                    reachable: false,
+                    problem,
+                    chair: None,
+                }
+                .into(),
+            );
         }
         tokio::time::sleep(RETRY_INTERVAL).await;
     }
@@ -146,5 +167,5 @@ async fn refresh(connection: &zbus::Connection, channels: &Channels, last_read: 
             chair: None,
         },
     };
-    channels.link.send_replace(link);
+    channels.link.send_replace(link.into());
 }

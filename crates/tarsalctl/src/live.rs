@@ -12,7 +12,7 @@ use std::process::ExitCode;
 use tarsal_core::session::OptionValue;
 use tarsal_dbus::client::{
     ActuatorProxy, Chair1Proxy, ChairProperties, ServiceProxy, SimulatorProxy, describe_error,
-    read_actuators, variant_json,
+    error_name, read_actuators, variant_json,
 };
 use tarsal_dbus::{ACTUATORS_PATH, Bus};
 use zbus::Variant;
@@ -38,14 +38,7 @@ impl std::error::Error for BusFailure {}
 
 /// One clear line and an exit status for a D-Bus error.
 pub fn failure(e: &zbus::Error) -> BusFailure {
-    let name = match e {
-        zbus::Error::MethodError(name, _, _) => Some(name.as_str().to_owned()),
-        zbus::Error::FDO(fdo) => {
-            use zbus::DBusError;
-            Some(fdo.name().as_str().to_owned())
-        }
-        _ => None,
-    };
+    let name = error_name(e).map(|(name, _)| name);
     let code = match name.as_deref() {
         Some(n) if n.starts_with("org.tarsal.Chair1.Error.") => EXIT_REFUSED,
         Some("org.freedesktop.DBus.Error.AccessDenied") => EXIT_DENIED,
