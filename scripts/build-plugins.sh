@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds every massage program plugin into target/plugins/, and the
 # deliberately misbehaving test fixtures into target/plugins/hostile/.
-# Installs the wasm toolchain when missing (see ../shared/toolchain/WASM.md).
+# Installs the wasm toolchain when missing (scripts/lib/setup.sh).
 #
 #   TARSALCTL=target/release/tarsalctl scripts/build-plugins.sh
 #       uses a tarsalctl already built (by a workspace build) instead of
@@ -22,7 +22,7 @@ if [ -z "$tool" ]; then
 fi
 
 log "building the program plugins"
-"$tool" program build plugins/*/ --out target/plugins
+"$tool" program build plugins/*/ --out target/plugins --bundle
 
 log "building the hostile test fixtures"
 "$tool" program build tests/fixtures/plugins/*/ --out target/plugins/hostile --no-verify

@@ -82,8 +82,10 @@ ctl() {
     echo "\$ tarsalctl $*" >&2
     ./target/release/tarsalctl "$@"
 }
-for _ in $(seq 100); do
-    ./target/release/tarsalctl status >/dev/null 2>&1 && break
+# The service answers at once; its programs load in the background (the
+# first start compiles them).
+for _ in $(seq 600); do
+    ./target/release/tarsalctl programs 2>/dev/null | grep -q '^classic' && break
     kill -0 "$service_pid" 2>/dev/null || { cat "$state/tarsald.log" >&2; exit 1; }
     sleep 0.2
 done

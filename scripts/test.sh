@@ -16,6 +16,10 @@ ensure_base
 ensure_dbus
 ensure_mosquitto
 ensure_browser
+ensure_wasm_toolchain
+
+log "set-up check: every program the tests run comes from a package named in setup.sh"
+check_programs
 
 log "format"
 cargo fmt --all --check

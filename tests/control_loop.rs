@@ -22,12 +22,34 @@ use tarsal_runtime::{Chair, ChairHandle, ControlLoop, HandleError, LoopConfig, P
 use tarsal_sim::{SimHandle, Simulator};
 
 /// A catalog of test programs: `busy` asks for heat and motion forever,
-/// `hang` blocks its thread for 600 ms once, after one second.
+/// `hang` blocks its thread for 600 ms once, after one second, `stuck`
+/// blocks it after one second until [`RELEASE`] is set.
 struct TestCatalog;
+
+static RELEASE: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+struct Stuck;
+
+impl Program for Stuck {
+    fn tick(&mut self, input: &ProgramInput<'_>) -> Result<ProgramOutput, ProgramError> {
+        if input.elapsed >= secs(1) {
+            while !RELEASE.load(std::sync::atomic::Ordering::Acquire) {
+                std::thread::sleep(Duration::from_millis(5));
+            }
+        }
+        Ok(ProgramOutput {
+            request: busy_request(),
+            step: 0,
+            progress: 0.0,
+            remaining: None,
+            status: ProgramStatus::Running,
+        })
+    }
+}
 
 impl ProgramCatalog for TestCatalog {
     fn programs(&self) -> Vec<Arc<ProgramInfo>> {
-        ["busy", "hang"]
+        ["busy", "hang", "stuck"]
             .into_iter()
             .map(|id| {
                 Arc::new(ProgramInfo {
@@ -50,6 +72,7 @@ impl ProgramCatalog for TestCatalog {
         let program: Box<dyn Program> = match id {
             "busy" => Scripted::boxed(|_| busy_request()),
             "hang" => Box::new(Hang { done: false }),
+            "stuck" => Box::new(Stuck),
             _ => {
                 return Err(CatalogError::Unknown {
                     id: id.into(),
@@ -142,6 +165,23 @@ fn wait_for(
     false
 }
 
+/// The test catalog's `program` running in real time, its sole pad heating.
+fn running(program: &str, margin: Duration) -> Running {
+    let r = spawn(
+        Box::new(TestCatalog),
+        Pacing::RealTime { speed: 1.0 },
+        margin,
+    );
+    r.handle
+        .start_blocking(program, SessionOptions::default())
+        .unwrap();
+    assert!(wait_for(&r.handle, secs(5), |s| s.outputs.heater_power
+        [HeaterId::SolePad]
+        .0
+        > 0.0));
+    r
+}
+
 #[test]
 fn the_watchdog_cuts_power_while_the_loop_hangs_and_a_fault_follows() {
     let r = spawn(
@@ -175,7 +215,7 @@ fn the_watchdog_cuts_power_while_the_loop_hangs_and_a_fault_follows() {
         vec!["fault.loop_overrun"]
     );
     assert!(status.outputs.is_safe());
-    r.control.shutdown();
+    r.control.shutdown(tarsal_runtime::SHUTDOWN_TIMEOUT);
     let codes: Vec<_> = r.records.try_iter().map(|e| e.event.kind.code()).collect();
     assert_eq!(
         codes.iter().filter(|c| **c == "fault.loop_overrun").count(),
@@ -187,18 +227,7 @@ fn the_watchdog_cuts_power_while_the_loop_hangs_and_a_fault_follows() {
 
 #[test]
 fn an_emergency_stop_through_the_handle_is_on_the_hardware_when_the_call_returns() {
-    let r = spawn(
-        Box::new(TestCatalog),
-        Pacing::RealTime { speed: 1.0 },
-        secs(2),
-    );
-    r.handle
-        .start_blocking("busy", SessionOptions::default())
-        .unwrap();
-    assert!(wait_for(&r.handle, secs(5), |s| s.outputs.heater_power
-        [HeaterId::SolePad]
-        .0
-        > 0.0));
+    let r = running("busy", secs(2));
     r.handle
         .command_blocking(Command::EmergencyStop(StopSource::Remote))
         .unwrap();
@@ -206,7 +235,7 @@ fn an_emergency_stop_through_the_handle_is_on_the_hardware_when_the_call_returns
     assert!(r.sim.kill_switch_tripped());
     assert_eq!(truth.heater_power[HeaterId::SolePad], Percent(0.0));
     assert_eq!(r.handle.status().state, ChairState::Estop);
-    r.control.shutdown();
+    r.control.shutdown(tarsal_runtime::SHUTDOWN_TIMEOUT);
 }
 
 #[test]
@@ -231,7 +260,7 @@ fn refusals_come_back_through_the_handle() {
         Err(HandleError::Refused(Refusal::NotRunning)) => {}
         other => panic!("{other:?}"),
     }
-    r.control.shutdown();
+    r.control.shutdown(tarsal_runtime::SHUTDOWN_TIMEOUT);
 }
 
 #[test]
@@ -246,7 +275,7 @@ fn shutting_down_mid_session_records_the_session_as_stopped() {
         .start_blocking("demo", SessionOptions::default())
         .unwrap();
     assert!(wait_for(&r.handle, secs(5), |s| s.state == ChairState::Running));
-    r.control.shutdown();
+    r.control.shutdown(tarsal_runtime::SHUTDOWN_TIMEOUT);
     assert!(r.sim.kill_switch_tripped());
     let ended: Vec<_> = r
         .records
@@ -270,7 +299,7 @@ fn an_unpaced_demo_runs_to_completion_with_unique_event_ids() {
         .unwrap();
     assert!(wait_for(&r.handle, secs(30), |s| s.last_session
         == Some((id, tarsal_core::Outcome::Completed))));
-    r.control.shutdown();
+    r.control.shutdown(tarsal_runtime::SHUTDOWN_TIMEOUT);
     let records: Vec<_> = r.records.try_iter().collect();
     let mut uids: Vec<_> = records.iter().map(|e| e.uid.clone()).collect();
     uids.sort();
@@ -282,4 +311,76 @@ fn an_unpaced_demo_runs_to_completion_with_unique_event_ids() {
             .all(|e| !e.event.kind.code().starts_with("clamp.")),
         "the demo stays inside the limits"
     );
+}
+
+#[test]
+fn while_the_loop_is_stuck_clients_see_a_fault_and_an_emergency_stop_still_answers() {
+    let r = running("stuck", Duration::from_millis(100));
+    // The loop thread is now stuck inside the program. The published state
+    // says so, from the watchdog, without the loop.
+    assert!(
+        wait_for(&r.handle, secs(10), |s| s.state == ChairState::Fault),
+        "the stuck loop was not shown as a fault"
+    );
+    let shown = r.handle.status();
+    assert!(
+        shown
+            .faults
+            .iter()
+            .any(|f| f.code() == "fault.loop_overrun")
+    );
+    assert!(shown.outputs.is_safe());
+    assert!(r.sim.kill_switch_tripped());
+
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_time()
+        .build()
+        .unwrap();
+    // An emergency stop answers although the loop cannot; other commands
+    // say the controller is not answering instead of waiting forever.
+    let handle = r.handle.clone();
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_time()
+            .build()
+            .unwrap();
+        let _ =
+            tx.send(runtime.block_on(handle.command(Command::EmergencyStop(StopSource::Local))));
+    });
+    let answer = rx
+        .recv_timeout(secs(10))
+        .expect("the emergency stop answered");
+    assert!(answer.is_ok(), "{answer:?}");
+    match runtime.block_on(r.handle.command(Command::Stop)) {
+        Err(HandleError::NotAnswering { .. }) => {}
+        other => panic!("{other:?}"),
+    }
+    // A shutdown gives up on the stuck loop, with power cut.
+    assert!(!r.control.shutdown(Duration::from_millis(300)));
+    assert!(r.sim.kill_switch_tripped());
+    RELEASE.store(true, std::sync::atomic::Ordering::Release);
+}
+
+#[test]
+fn an_emergency_stop_is_latched_even_if_the_loop_rearms_in_between() {
+    // The stop trips the switch before it is queued; the loop's next step
+    // latches it rather than rearming.
+    let r = spawn(
+        Box::new(TestCatalog),
+        Pacing::RealTime { speed: 1.0 },
+        secs(2),
+    );
+    r.handle
+        .start_blocking("busy", SessionOptions::default())
+        .unwrap();
+    assert!(wait_for(&r.handle, secs(5), |s| s.state == ChairState::Running));
+    r.handle.emergency_stop_now(StopSource::Button);
+    assert!(r.sim.kill_switch_tripped(), "cut from the caller's thread");
+    assert!(wait_for(&r.handle, secs(5), |s| s.state == ChairState::Estop));
+    for _ in 0..20 {
+        assert!(r.sim.kill_switch_tripped(), "never rearmed while latched");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    r.control.shutdown(tarsal_runtime::SHUTDOWN_TIMEOUT);
 }

@@ -819,3 +819,236 @@ async fn busctl_introspects_starts_a_session_and_stops_it_in_an_emergency() {
     }
     assert_eq!(chair.emergency_stop_source().await.unwrap(), "local");
 }
+
+#[tokio::test(flavor = "current_thread")]
+async fn a_technicians_bad_value_is_refused_by_name_and_range_and_changes_nothing() {
+    let bus = TestBus::session();
+    let _service = Service::start(&bus, None, &["--speed", "20"]);
+    let (connection, chair) = connect(&bus).await;
+    let service = ServiceProxy::new(&connection).await.unwrap();
+    let foot = ActuatorProxy::builder(&connection)
+        .path("/org/tarsal/Chair1/actuators/foot_roller_left")
+        .build()
+        .await
+        .unwrap();
+    let pad = ActuatorProxy::builder(&connection)
+        .path("/org/tarsal/Chair1/actuators/heater_sole_pad")
+        .build()
+        .await
+        .unwrap();
+    service.enter_service_mode().await.unwrap();
+    state_is(&chair, "service").await;
+
+    let (name, message) = refused(
+        foot.set(HashMap::from([("position", Variant::from(-20.0))]))
+            .await,
+    );
+    assert_eq!(name, "InvalidValue");
+    assert!(message.contains("`position` = -20"), "{message}");
+    assert!(message.contains("0–100 %"), "{message}");
+    let (name, message) = refused(
+        pad.set(HashMap::from([("setpoint", Variant::from("hot"))]))
+            .await,
+    );
+    assert_eq!(name, "InvalidValue");
+    assert!(message.contains("must be a number"), "{message}");
+    assert!(message.contains("`s`"), "the type it got: {message}");
+    let (name, message) = refused(
+        pad.set(HashMap::from([("colour", Variant::from(1.0))]))
+            .await,
+    );
+    assert_eq!(name, "InvalidValue");
+    assert!(message.contains("`colour` is not a setting"), "{message}");
+
+    // Nothing latched, still in service mode, no program blamed.
+    assert_eq!(chair.state().await.unwrap(), "service");
+    assert!(chair.faults().await.unwrap().is_empty());
+    let faults = chair.recent_events(50, "fault.").await.unwrap();
+    assert!(faults.is_empty(), "{faults:?}");
+
+    // What a technician does is logged in words, not as program code.
+    pad.set(HashMap::from([("setpoint", Variant::from(38.0))]))
+        .await
+        .unwrap();
+    let commands = chair.recent_events(5, "service.command").await.unwrap();
+    let text = &commands[0].message;
+    assert!(text.contains("sole heat pad set to 38.0 °C"), "{text}");
+    assert!(!text.contains('{') && !text.contains("Some("), "{text}");
+    service.leave_service_mode().await.unwrap();
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn a_huge_argument_is_not_echoed_back_whole() {
+    let bus = TestBus::session();
+    let _service = Service::start(&bus, None, &["--speed", "20"]);
+    let (_connection, chair) = connect(&bus).await;
+    let huge = "x".repeat(4 << 20);
+    for result in [
+        chair.describe_program(&huge).await.map(|_| ()),
+        chair
+            .start_program(
+                "classic",
+                HashMap::from([(huge.as_str(), Variant::from(1))]),
+            )
+            .await
+            .map(|_| ()),
+        chair
+            .start_program(
+                "reflexology",
+                HashMap::from([
+                    ("contraindications-confirmed", Variant::from(true)),
+                    ("mode", Variant::from(huge.as_str())),
+                ]),
+            )
+            .await
+            .map(|_| ()),
+        chair.confirm_staff_step(&huge).await,
+    ] {
+        let (name, message) = refused(result);
+        assert!(!name.is_empty());
+        assert!(message.len() < 2048, "{name}: {} bytes", message.len());
+    }
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn a_hostile_programs_directory_neither_hangs_nor_wedges_the_service() {
+    let hostile =
+        |name: &str| support::plugins_dir(Some("hostile")).join(format!("hostile-{name}.wasm"));
+    let dir = support::scratch("hostile-programs");
+    let cache = support::scratch("hostile-programs-cache");
+    std::fs::copy(
+        support::plugins_dir(None).join("classic.wasm"),
+        dir.join("classic.wasm"),
+    )
+    .unwrap();
+    // A FIFO (a blocking open would hang), a link to an endless device,
+    // plugins that spin or flood in `describe`, junk, and one id twice.
+    let fifo = Command::new("mkfifo")
+        .arg(dir.join("fifo.wasm"))
+        .status()
+        .unwrap();
+    assert!(fifo.success());
+    std::os::unix::fs::symlink("/dev/zero", dir.join("zero.wasm")).unwrap();
+    for name in ["describe-spin", "describe-log-flood", "dirty-describe"] {
+        std::fs::copy(hostile(name), dir.join(format!("{name}.wasm"))).unwrap();
+    }
+    std::fs::write(dir.join("junk.wasm"), b"MZ not a plugin").unwrap();
+    std::fs::copy(hostile("trap"), dir.join("trap-a.wasm")).unwrap();
+    std::fs::copy(hostile("trap"), dir.join("trap-b.wasm")).unwrap();
+
+    let bus = TestBus::session();
+    let service = Service::launch_with(
+        &dir,
+        &cache,
+        None,
+        &["--bus-address", bus.address.as_str(), "--speed", "10"],
+        "serving on D-Bus",
+    );
+    let (_connection, chair) = connect(&bus).await;
+    let ids: Vec<String> = chair
+        .list_programs()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|p| p.id)
+        .collect();
+    assert!(ids.contains(&"classic".to_owned()), "{ids:?}");
+    assert!(!ids.contains(&"trap".to_owned()), "{ids:?}");
+    let problems = chair.program_problems().await.unwrap();
+    let reason = |file: &str| {
+        problems
+            .iter()
+            .find(|(f, _)| f.ends_with(file))
+            .map(|(_, r)| r.clone())
+            .unwrap_or_else(|| panic!("no problem for {file}: {problems:?}"))
+    };
+    assert!(reason("fifo.wasm").contains("named pipe"));
+    assert!(reason("zero.wasm").contains("character device"));
+    assert!(reason("describe-spin.wasm").contains("describing itself failed"));
+    assert!(reason("describe-log-flood.wasm").contains("describing itself failed"));
+    assert!(reason("dirty-describe.wasm").contains("control character"));
+    assert!(reason("junk.wasm").contains("not a WebAssembly file"));
+    assert!(reason("trap-a.wasm").contains("claimed by 2 files"));
+    assert_eq!(problems.len(), 8, "{problems:?}");
+    // Staff and operators learn of it too: one event per file.
+    let refused_events = chair.recent_events(50, "program.refused").await.unwrap();
+    assert_eq!(refused_events.len(), 8, "{refused_events:?}");
+    assert!(refused_events.iter().all(|e| !e.message.contains('\n')));
+
+    // A reload finishes (once more), reports nothing twice, and the compile
+    // cache keeps only what loaded.
+    service.signal("HUP");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while service.logged_times("programs ready") < 2 && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(
+        service.logged_times("programs ready"),
+        2,
+        "{}",
+        service.log_text()
+    );
+    assert_eq!(
+        chair
+            .recent_events(50, "program.refused")
+            .await
+            .unwrap()
+            .len(),
+        8
+    );
+    let cached: Vec<_> = std::fs::read_dir(&cache)
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(cached.len(), 1, "only classic is cached: {cached:?}");
+
+    // And it stops when asked.
+    let mut service = service;
+    assert!(service.stop().success(), "{}", service.log_text());
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn while_the_loop_is_stuck_clients_see_a_fault_an_emergency_stop_answers_and_sigterm_ends_it()
+{
+    let bus = TestBus::session();
+    let mut service = Service::start(&bus, None, &["--speed", "1"]);
+    let (connection, chair) = connect(&bus).await;
+    let simulator = SimulatorProxy::new(&connection).await.unwrap();
+    // The control loop's thread hangs in a hardware read for 30 s, as with
+    // a wedged driver; everything below happens well inside that time.
+    let hang = Duration::from_secs(30);
+    simulator
+        .inject_fault(r#"{"fault":"io_hang","seconds":30}"#)
+        .await
+        .unwrap();
+    let hung_at = Instant::now();
+    state_is(&chair, "fault").await;
+    let faults = chair.faults().await.unwrap();
+    assert!(
+        faults.iter().any(|f| f.code == "fault.loop_overrun"),
+        "{faults:?}"
+    );
+    // An emergency stop is answered (power was cut by the watchdog, and the
+    // stop cuts it again from the caller's side); other calls say the loop
+    // is not answering instead of hanging.
+    chair.emergency_stop().await.unwrap();
+    let (name, message) = refused(chair.stop().await);
+    assert_eq!(name, "NotResponding", "{message}");
+    assert!(
+        hung_at.elapsed() < hang,
+        "all that happened while the loop was stuck"
+    );
+    // SIGTERM ends the process although the loop cannot wind down.
+    let status = service.stop();
+    assert!(
+        hung_at.elapsed() < hang,
+        "tarsald waited for the stuck loop"
+    );
+    assert_eq!(status.code(), Some(1), "{}", service.log_text());
+    assert!(
+        service.logged("did not stop in time"),
+        "{}",
+        service.log_text()
+    );
+}

@@ -65,9 +65,13 @@ async fn a_chair_shows_on_every_topic_and_obeys_start_and_stop() {
         t["outputs"]["foot_rollers"]["left"]["pressure_pct"].is_number(),
         "{t}"
     );
+    // Published at connect, and again when the programs have loaded.
     let discovery = ops
-        .wait_for("discovery", SECONDS_10, |m| {
+        .wait_for("discovery listing the programs", SECONDS_10, |m| {
             m.topic == "homeassistant/device/tarsal_t1/config"
+                && m.json()["cmps"]["start_program"]["options"]
+                    .as_array()
+                    .is_some_and(|o| o.iter().any(|p| p == "classic"))
         })
         .await;
     assert!(discovery.retain || discovery.json()["cmps"].is_object());

@@ -13,7 +13,7 @@ use tarsal_plugin_host::{Library, Limits, ProgramSet};
 use tarsal_runtime::{Chair, ControlLoop, LoopConfig, Pacing};
 use tarsal_sim::Simulator;
 
-/// The five programs of SPEC §4.
+/// The five bundled programs.
 const BUNDLED: [&str; 5] = [
     "classic",
     "lymphatic-drainage",
@@ -104,26 +104,35 @@ fn tarsald_runs_every_bundled_program_from_its_wasm() {
 fn compiled_plugins_are_cached_and_the_cache_is_used_on_the_next_start() {
     let cache = std::env::temp_dir().join(format!("tarsal-cache-test-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&cache);
+    let dir = support::scratch("cache-programs");
+    std::fs::copy(
+        plugins_dir(None).join("classic.wasm"),
+        dir.join("classic.wasm"),
+    )
+    .unwrap();
+    let load = |library: &Library| {
+        let mut report = library.load_dir(&dir);
+        assert!(report.problems.is_empty(), "{:?}", report.problems);
+        report.plugins.remove(0)
+    };
     let library = Library::new(Limits::default(), Some(cache.clone())).unwrap();
-    let first = library
-        .load_file(&plugins_dir(None).join("classic.wasm"))
-        .unwrap();
+    let first = load(&library);
     assert!(!first.from_cache);
     assert_eq!(std::fs::read_dir(&cache).unwrap().count(), 1);
     let library = Library::new(Limits::default(), Some(cache.clone())).unwrap();
-    let second = library
-        .load_file(&plugins_dir(None).join("classic.wasm"))
-        .unwrap();
+    let second = load(&library);
     assert!(second.from_cache);
     assert_eq!(first.info, second.info);
     // A damaged entry is dropped and recompiled, not trusted.
     for entry in std::fs::read_dir(&cache).unwrap() {
         std::fs::write(entry.unwrap().path(), b"garbage").unwrap();
     }
-    let third = library
-        .load_file(&plugins_dir(None).join("classic.wasm"))
-        .unwrap();
+    let third = load(&library);
     assert!(!third.from_cache);
+    // A program whose file is gone leaves nothing behind in the cache.
+    std::fs::remove_file(dir.join("classic.wasm")).unwrap();
+    assert!(library.load_dir(&dir).plugins.is_empty());
+    assert_eq!(std::fs::read_dir(&cache).unwrap().count(), 0);
     std::fs::remove_dir_all(&cache).unwrap();
 }
 
@@ -174,7 +183,7 @@ fn a_reloaded_programs_directory_replaces_the_catalog_without_a_restart() {
     let set = ProgramSet::new(library.clone(), library.load_dir(&dir));
     rt.block_on(handle.install_catalog(Box::new(set))).unwrap();
     assert_eq!(ids(&handle), vec!["demo", "classic"]);
-    control.shutdown();
+    control.shutdown(tarsal_runtime::SHUTDOWN_TIMEOUT);
     std::fs::remove_dir_all(&dir).unwrap();
 }
 

@@ -1,10 +1,11 @@
-//! Every safety rule of SPEC §3 and every fault the simulator can inject,
+//! Every safety rule of docs/SAFETY.md and every fault the simulator can inject,
 //! driven through the real engine, supervisor and simulator, tick by tick.
 //! Each test asserts the safe state in the tick the rule fires, the event
 //! code, and the record in the store.
 
 mod support;
 
+use std::time::Duration;
 use support::{FailsAfter, Rig, TICK, secs};
 use tarsal_core::engine::{Command, Refusal};
 use tarsal_core::event::StopSource;
@@ -785,8 +786,46 @@ impl tarsal_core::program::Program for AwaitsStaff {
     }
 }
 
+/// Asks for everything at full strength, and says it waits for staff on all
+/// ticks but every `run_every`-th; remaining time: u64::MAX ms.
+struct WorksWhileWaiting {
+    ticks: u64,
+    run_every: u64,
+}
+
+impl tarsal_core::program::Program for WorksWhileWaiting {
+    fn tick(
+        &mut self,
+        input: &tarsal_core::program::ProgramInput<'_>,
+    ) -> Result<tarsal_core::program::ProgramOutput, ProgramError> {
+        self.ticks += 1;
+        let mut r = Request::OFF;
+        for side in Side::ALL {
+            r.feet[side] = knead(input.limits.foot_pressure_ceiling.0);
+            r.calves[side].cells = tarsal_core::model::Cells([Percent(50.0); 3]);
+        }
+        r.setpoints[HeaterId::SolePad] = Some(Celsius(42.0));
+        r.setpoints[HeaterId::CalfPad] = Some(Celsius(42.0));
+        r.setpoints[HeaterId::Water] = Some(Celsius(40.0));
+        r.bath.fill = true;
+        r.bath.jets = Percent(50.0);
+        let waiting = !self.ticks.is_multiple_of(self.run_every);
+        Ok(tarsal_core::program::ProgramOutput {
+            request: r,
+            step: 0,
+            progress: 0.5,
+            remaining: Some(Duration::from_millis(u64::MAX)),
+            status: if waiting {
+                tarsal_core::program::ProgramStatus::AwaitingStaff
+            } else {
+                tarsal_core::program::ProgramStatus::Running
+            },
+        })
+    }
+}
+
 #[test]
-fn waiting_for_staff_does_not_count_toward_the_session_limit_but_has_its_own_timeout() {
+fn waiting_for_staff_extends_the_session_by_at_most_the_staff_timeout() {
     let mut rig = Rig::with_profile(|p| {
         p.session.max_duration = secs(120);
         p.session.staff_timeout = secs(300);
@@ -796,7 +835,7 @@ fn waiting_for_staff_does_not_count_toward_the_session_limit_but_has_its_own_tim
     assert_eq!(
         rig.state(),
         ChairState::Running,
-        "the time limit must not count staff waits"
+        "time waiting for staff (the chair idle) extends the session's budget"
     );
     assert_eq!(rig.count("session.time_limit"), 0);
     let at = rig.run_until_event("session.stopped", secs(200));
@@ -804,6 +843,118 @@ fn waiting_for_staff_does_not_count_toward_the_session_limit_but_has_its_own_tim
     let row = rig.store.session(session).unwrap().unwrap();
     assert_eq!(row.outcome, Some(Outcome::Stopped));
     assert!(row.detail.contains("nobody confirmed"), "{row:?}");
+    assert!(row.detail.contains("in all"), "{row:?}");
+}
+
+#[test]
+fn while_a_program_waits_for_staff_the_chair_idles_whatever_it_asks() {
+    let mut rig = Rig::with_full_bath();
+    rig.start_program(
+        Box::new(WorksWhileWaiting {
+            ticks: 0,
+            run_every: u64::MAX,
+        }),
+        SessionOptions::default(),
+    );
+    rig.run_for(secs(5));
+    let out = *rig.outputs();
+    for side in Side::ALL {
+        assert!(out.feet[side].is_off(), "{:?}", out.feet[side]);
+        assert!(out.calves[side].is_off(), "{:?}", out.calves[side]);
+    }
+    assert!(!out.fill_valve_open);
+    assert_eq!(out.jet_pump, Percent::ZERO);
+    let setpoints = rig.chair.engine().status().setpoints;
+    assert_eq!(setpoints[HeaterId::SolePad], None);
+    assert_eq!(setpoints[HeaterId::CalfPad], None);
+    assert_eq!(
+        setpoints[HeaterId::Water],
+        None,
+        "no setpoint was in force when the wait began: the water may not be heated now"
+    );
+    assert_eq!(
+        rig.count("interlock.awaiting_staff"),
+        1,
+        "{:?}",
+        rig.codes()
+    );
+    assert_eq!(
+        rig.stored("interlock.awaiting_staff")[0].session,
+        Some(rig.chair.engine().status().session.unwrap().id)
+    );
+}
+
+#[test]
+fn a_program_that_flickers_out_of_staff_waits_cannot_outlast_the_session() {
+    // The red team's pattern: waiting 99 ticks of 100, working on the 100th.
+    let mut rig = Rig::with_profile(|p| {
+        p.session.max_duration = secs(120);
+        p.session.staff_timeout = secs(60);
+    });
+    let session = rig.start_program(
+        Box::new(WorksWhileWaiting {
+            ticks: 0,
+            run_every: 100,
+        }),
+        SessionOptions::default(),
+    );
+    let remaining = rig.chair.engine().status().session.unwrap().remaining;
+    assert!(remaining <= secs(180), "{remaining:?}");
+    let mut max_pressure = 0.0f64;
+    let ended = rig.run_until(secs(200), |r| {
+        for side in Side::ALL {
+            max_pressure = max_pressure.max(r.outputs().feet[side].pressure.0);
+        }
+        r.state() == ChairState::Idle
+    });
+    assert!(ended, "still {:?} after 200 s", rig.state());
+    let at = rig.chair.now();
+    // The staff timeout counts all the waiting, not the latest stretch: 60 s
+    // of it in about 61 s.
+    assert!(at <= secs(70), "ended at {at:?}");
+    assert!(
+        max_pressure <= 0.5,
+        "foot pressure reached {max_pressure} %"
+    );
+    let row = rig.store.session(session).unwrap().unwrap();
+    assert_eq!(row.outcome, Some(Outcome::Stopped), "{row:?}");
+}
+
+#[test]
+fn the_session_ends_by_its_maximum_plus_the_staff_timeout_whatever_the_program_says() {
+    // Working 1 tick in 2, half the time "waiting". The budget is the
+    // maximum plus the waiting so far; the waiting ends the session when it
+    // reaches the staff timeout, so max + staff timeout bounds every session.
+    for (staff_timeout, ends_at, code, outcome) in [
+        (90, 180, "session.stopped", Outcome::Stopped),
+        (300, 240, "session.time_limit", Outcome::TimeLimit),
+    ] {
+        let mut rig = Rig::with_profile(|p| {
+            p.session.max_duration = secs(120);
+            p.session.staff_timeout = secs(staff_timeout);
+        });
+        let session = rig.start_program(
+            Box::new(WorksWhileWaiting {
+                ticks: 0,
+                run_every: 2,
+            }),
+            SessionOptions::default(),
+        );
+        assert!(rig.run_until(secs(500), |r| r.state() == ChairState::Finishing));
+        let at = rig.chair.now();
+        assert!(
+            at >= secs(ends_at - 1) && at <= secs(ends_at + 1),
+            "{code}: finishing began at {at:?}"
+        );
+        assert!(at <= secs(120 + staff_timeout));
+        // The rollers park, then the session ends.
+        rig.run_until_event(code, secs(60));
+        let row = rig.store.session(session).unwrap().unwrap();
+        assert_eq!(row.outcome, Some(outcome), "{row:?}");
+        if outcome == Outcome::TimeLimit {
+            assert!(row.detail.contains("waiting for staff"), "{row:?}");
+        }
+    }
 }
 
 #[test]

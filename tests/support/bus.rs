@@ -127,17 +127,30 @@ impl Service {
     /// (which say which bus, if any), as `user` (root when `None`), and waits
     /// until its log shows `ready`.
     pub fn launch(user: Option<&str>, extra: &[&str], ready: &str) -> Self {
+        let cache = std::env::temp_dir().join("tarsal-test-program-cache");
+        Self::launch_with(&super::plugins_dir(None), &cache, user, extra, ready)
+    }
+
+    /// As [`Service::launch`], with the programs from `programs` and the
+    /// compile cache in `cache`.
+    pub fn launch_with(
+        programs: &Path,
+        cache: &Path,
+        user: Option<&str>,
+        extra: &[&str],
+        ready: &str,
+    ) -> Self {
         let dir = super::scratch("service");
         let db = dir.join("tarsal.db");
         let log = dir.join("tarsald.log");
-        let cache = std::env::temp_dir().join("tarsal-test-program-cache");
+        let cache = cache.to_path_buf();
         let _ = std::fs::create_dir_all(&cache);
         let mut args: Vec<String> = vec![
             "--sim".into(),
             "--db".into(),
             db.display().to_string(),
             "--programs".into(),
-            super::plugins_dir(None).display().to_string(),
+            programs.display().to_string(),
             "--program-cache".into(),
             cache.display().to_string(),
             "--log-format".into(),
@@ -177,7 +190,8 @@ impl Service {
         };
         let until = Instant::now() + Duration::from_secs(60);
         while Instant::now() < until {
-            if service.logged(ready) {
+            // The plugins load after the service starts; tests start them.
+            if service.logged(ready) && service.logged("programs ready") {
                 return service;
             }
             let exited = service
@@ -202,6 +216,20 @@ impl Service {
 
     pub fn logged(&self, needle: &str) -> bool {
         self.log_text().contains(needle)
+    }
+
+    /// Sends `signal` (`HUP`, `STOP`, `CONT`…) to the service.
+    pub fn signal(&self, signal: &str) {
+        let child = self.child.as_ref().expect("running");
+        Command::new("kill")
+            .args([format!("-{signal}"), child.id().to_string()])
+            .status()
+            .unwrap();
+    }
+
+    /// How many times the log says `needle`.
+    pub fn logged_times(&self, needle: &str) -> usize {
+        self.log_text().matches(needle).count()
     }
 
     /// Kills the service outright (SIGKILL), as a crash would.

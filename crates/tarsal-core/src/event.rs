@@ -5,6 +5,7 @@
 
 use crate::config_file::human_duration;
 use crate::model::{ActuatorId, CalfCell, HeaterId, NodeMotion, SensorId, Side};
+use crate::profile::EquipmentPart;
 use crate::program::ProgramErrorKind;
 use crate::session::{Outcome, SessionId, SessionOptions};
 use crate::units::{Amps, Celsius, Hertz, Intensity, Litres, Percent, PercentPerSecond};
@@ -132,6 +133,11 @@ pub enum EventKind {
     Reset {
         cleared: Vec<String>,
     },
+    /// A program file in the programs directory was not loaded.
+    ProgramRefused {
+        file: String,
+        reason: String,
+    },
 }
 
 impl EventKind {
@@ -168,12 +174,13 @@ impl EventKind {
             Self::Fault(f) => f.code(),
             Self::EmergencyStop { .. } => "estop.pressed",
             Self::Reset { .. } => "chair.reset",
+            Self::ProgramRefused { .. } => "program.refused",
         }
     }
 
     pub fn severity(&self) -> Severity {
         match self {
-            Self::Clamp(_) | Self::Interlock(_) => Severity::Warning,
+            Self::Clamp(_) | Self::Interlock(_) | Self::ProgramRefused { .. } => Severity::Warning,
             Self::Fault(_) | Self::EmergencyStop { .. } => Severity::Critical,
             Self::SessionEnded {
                 outcome: Outcome::Aborted | Outcome::EmergencyStop | Outcome::Interrupted,
@@ -233,7 +240,7 @@ impl EventKind {
                 "Service mode: a technician controls the actuators.".into()
             }
             Self::ServiceMode { on: false } => "Service mode ended.".into(),
-            Self::ServiceCommand { command } => format!("Service mode command: {command:?}."),
+            Self::ServiceCommand { command } => format!("Service mode: {command}."),
             Self::Clamp(c) => c.message(),
             Self::Interlock(i) => i.message(),
             Self::Fault(f) => f.message(),
@@ -241,6 +248,9 @@ impl EventKind {
                 "Emergency stop from {source}. All motion and heat are off, the valve is closed; the water stays in the bath."
             ),
             Self::Reset { .. } => "The chair was reset and is ready.".into(),
+            Self::ProgramRefused { file, reason } => {
+                format!("The program file {file} was not loaded: {reason}")
+            }
         }
     }
 
@@ -255,6 +265,10 @@ impl EventKind {
             Self::Interlock(i) => i.advice(),
             Self::SanitationLogged(r) if !r.complete => {
                 "Run the sanitize cycle again before the next client.".into()
+            }
+            Self::ProgramRefused { .. } => {
+                "The other programs work as usual. Ask a technician to remove or replace the file."
+                    .into()
             }
             _ => String::new(),
         }
@@ -333,24 +347,24 @@ impl Clamp {
                 heater,
                 requested,
                 limit,
-            } => format!("The program asked for {requested} on the {heater}; limited to {limit}."),
+            } => format!("The {heater} was asked for {requested}; limited to {limit}."),
             Self::Pressure {
                 site,
                 requested,
                 limit,
                 intensity,
             } => format!(
-                "The program asked for {requested:.0} pressure on the {site}; limited to {limit:.0} at intensity {intensity}."
+                "{requested:.0} pressure was asked of the {site}; limited to {limit:.0} at intensity {intensity}."
             ),
-            Self::PressureRamp { site, limit } => format!(
-                "The program raised pressure on the {site} too fast; limited to {limit:.0}."
-            ),
+            Self::PressureRamp { site, limit } => {
+                format!("Pressure on the {site} was raised too fast; limited to {limit:.0}.")
+            }
             Self::TravelSpeed {
                 side,
                 requested,
                 limit,
             } => format!(
-                "The program asked the {side} foot roller to travel at {requested:.0}; limited to {limit:.0}."
+                "The {side} foot roller was asked to travel at {requested:.0}; limited to {limit:.0}."
             ),
             Self::MotionRate {
                 side,
@@ -358,7 +372,7 @@ impl Clamp {
                 requested,
                 limit,
             } => format!(
-                "The program asked the {side} foot roller to {} at {requested}; limited to {limit}.",
+                "The {side} foot roller was asked to {} at {requested}; limited to {limit}.",
                 motion.code()
             ),
             Self::KneadingSpeed {
@@ -366,7 +380,7 @@ impl Clamp {
                 requested,
                 limit,
             } => format!(
-                "The program asked for {requested:.0} kneading speed on the {side} calf; limited to {limit:.0}."
+                "{requested:.0} kneading speed was asked of the {side} calf; limited to {limit:.0}."
             ),
         }
     }
@@ -388,6 +402,12 @@ pub enum Interlock {
     BathFull { level: Litres, max: Litres },
     /// The chair has no such part.
     NotFitted { actuator: ActuatorId },
+    /// The program asked for a part it did not declare it uses; the part
+    /// stays off for the whole session.
+    NotDeclared { part: EquipmentPart },
+    /// The program asked the chair to work while it waits for staff; the
+    /// chair idles until the step is confirmed.
+    AwaitingStaff,
 }
 
 impl Interlock {
@@ -397,6 +417,8 @@ impl Interlock {
             Self::DryRun { .. } => "interlock.dry_run",
             Self::BathFull { .. } => "interlock.bath_full",
             Self::NotFitted { .. } => "interlock.not_fitted",
+            Self::NotDeclared { .. } => "interlock.not_declared",
+            Self::AwaitingStaff => "interlock.awaiting_staff",
         }
     }
 
@@ -416,8 +438,12 @@ impl Interlock {
                 format!("The bath is full ({level}, maximum {max}); the fill valve is closed.")
             }
             Self::NotFitted { actuator } => {
-                format!("The program asked for the {actuator}, which this chair does not have.")
+                format!("The {actuator} was asked for, but this chair does not have one.")
             }
+            Self::NotDeclared { part } => format!(
+                "The program asked for the {part}, which it did not declare it uses; the {part} stays off for this session."
+            ),
+            Self::AwaitingStaff => "The program asked the chair to work while it waits for staff; the chair stays idle (the water keeps its temperature) until staff confirm the step.".into(),
         }
     }
 
@@ -425,6 +451,10 @@ impl Interlock {
         match self {
             Self::NoFeet => "Ask the client to rest both feet on the footrest.".into(),
             Self::DryRun { .. } => "Fill the bath first.".into(),
+            Self::NotDeclared { .. } => {
+                "The program card did not say it uses this part. Report the program to its developer.".into()
+            }
+            Self::AwaitingStaff => "Do what the step on the screen asks, then confirm it.".into(),
             _ => String::new(),
         }
     }

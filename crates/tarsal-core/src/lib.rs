@@ -18,6 +18,7 @@ pub mod profile;
 pub mod program;
 pub mod session;
 pub mod supervisor;
+pub mod text;
 pub mod units;
 pub mod wallclock;
 

@@ -17,6 +17,9 @@ pub const WATER_HARD_CEILING: Celsius = Celsius(43.0);
 pub const PAD_HARD_CEILING: Celsius = Celsius(46.0);
 /// No profile may let a session run longer than this.
 pub const SESSION_HARD_MAX: Duration = Duration::from_secs(60 * 60);
+/// Ceiling of the time a session may wait for staff, in all (it adds to the
+/// session's budget, so no session lasts longer than the sum of the two).
+pub const STAFF_WAIT_HARD_MAX: Duration = Duration::from_secs(60 * 60);
 /// No profile may let heater outputs stay on longer than this without a refresh.
 pub const HEATER_HOLD_HARD_MAX: Duration = Duration::from_secs(10);
 
@@ -72,9 +75,10 @@ pub struct SessionLimits {
     pub prepare_timeout: Duration,
     #[serde(rename = "finish_timeout_s", deserialize_with = "config_file::seconds")]
     pub finish_timeout: Duration,
-    /// How long a program may wait for staff to confirm one step before the
-    /// session is stopped. Time spent waiting does not count toward
-    /// `max_duration` (the chair is idle then).
+    /// How long a program may wait for staff in all, over one session,
+    /// before the session is stopped. While it waits the chair idles, and the
+    /// waiting extends the session's budget: a session therefore lasts at
+    /// most `max_duration + staff_timeout`, whatever the program says.
     #[serde(
         rename = "staff_timeout_min",
         deserialize_with = "config_file::minutes",
@@ -84,7 +88,7 @@ pub struct SessionLimits {
 }
 
 fn default_staff_timeout() -> Duration {
-    Duration::from_secs(15 * 60)
+    Duration::from_secs(30 * 60)
 }
 
 #[derive(Clone, Debug, Deserialize)]
@@ -310,17 +314,80 @@ pub struct Equipment {
     pub bath: bool,
 }
 
+/// One part of [`Equipment`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EquipmentPart {
+    FootRollers,
+    CalfUnits,
+    SoleHeat,
+    CalfHeat,
+    Bath,
+}
+
+impl EquipmentPart {
+    pub const ALL: [Self; 5] = [
+        Self::FootRollers,
+        Self::CalfUnits,
+        Self::SoleHeat,
+        Self::CalfHeat,
+        Self::Bath,
+    ];
+
+    /// Stable name, as serialized: `foot_rollers`…
+    pub const fn code(self) -> &'static str {
+        match self {
+            Self::FootRollers => "foot_rollers",
+            Self::CalfUnits => "calf_units",
+            Self::SoleHeat => "sole_heat",
+            Self::CalfHeat => "calf_heat",
+            Self::Bath => "bath",
+        }
+    }
+
+    /// The part in words.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Self::FootRollers => "foot rollers",
+            Self::CalfUnits => "calf units",
+            Self::SoleHeat => "sole heat pad",
+            Self::CalfHeat => "calf heat pad",
+            Self::Bath => "foot bath",
+        }
+    }
+}
+
+impl std::fmt::Display for EquipmentPart {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
 impl Equipment {
+    /// Every part of a chair.
+    pub const ALL: Self = Self {
+        foot_rollers: true,
+        calf_units: true,
+        sole_heat: true,
+        calf_heat: true,
+        bath: true,
+    };
+
+    /// Whether `part` is in the set.
+    pub const fn has(&self, part: EquipmentPart) -> bool {
+        match part {
+            EquipmentPart::FootRollers => self.foot_rollers,
+            EquipmentPart::CalfUnits => self.calf_units,
+            EquipmentPart::SoleHeat => self.sole_heat,
+            EquipmentPart::CalfHeat => self.calf_heat,
+            EquipmentPart::Bath => self.bath,
+        }
+    }
+
     /// Every part: whether it is in the set, its code (`foot_rollers`…) and
     /// its name in words.
     fn parts(&self) -> [(bool, &'static str, &'static str); 5] {
-        [
-            (self.foot_rollers, "foot_rollers", "foot rollers"),
-            (self.calf_units, "calf_units", "calf units"),
-            (self.sole_heat, "sole_heat", "sole heat pad"),
-            (self.calf_heat, "calf_heat", "calf heat pad"),
-            (self.bath, "bath", "foot bath"),
-        ]
+        EquipmentPart::ALL.map(|p| (self.has(p), p.code(), p.name()))
     }
 
     /// The codes of the parts in the set, e.g. `["foot_rollers", "bath"]`.
@@ -414,7 +481,7 @@ impl ChairProfile {
         c.duration(
             s.staff_timeout,
             Duration::from_secs(60),
-            Duration::from_secs(120 * 60),
+            STAFF_WAIT_HARD_MAX,
             "session.staff_timeout_min",
         );
         c.duration(

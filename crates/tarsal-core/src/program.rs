@@ -55,12 +55,18 @@ pub struct OptionText {
 
 impl ProgramInfo {
     /// Checks `options` against the declared option specs and fills in defaults.
+    /// Staff's heat and bath permissions follow what the program declares:
+    /// a program that does not use the bath runs with the bath off.
     pub fn resolve_options(&self, options: &SessionOptions) -> Result<SessionOptions, OptionError> {
         let mut resolved = options.clone();
+        resolved.bath = options.bath && self.uses.bath;
+        let heats = self.uses.sole_heat || self.uses.calf_heat || self.uses.bath;
+        resolved.heat = options.heat && heats;
         for key in options.values.keys() {
             if !self.options.iter().any(|o| &o.key == key) {
+                let key = crate::text::echo(key);
                 return Err(OptionError {
-                    key: key.clone(),
+                    key: key.clone().into_owned(),
                     problem: format!(
                         "program `{}` has no option `{key}`; it has: {}",
                         self.id,
@@ -163,10 +169,12 @@ impl OptionKind {
 
     /// `Err` says what is allowed.
     pub fn check(&self, value: &OptionValue) -> Result<(), String> {
+        let shown = value.to_string();
+        let v = crate::text::echo(&shown);
         match (self, value) {
             (Self::Bool { .. }, OptionValue::Bool(_)) => Ok(()),
             (Self::Int { min, max, .. }, OptionValue::Int(v)) if v >= min && v <= max => Ok(()),
-            (Self::Int { min, max, .. }, v) => Err(format!(
+            (Self::Int { min, max, .. }, _) => Err(format!(
                 "`{v}` is not allowed; allowed: a whole number {min}–{max}"
             )),
             (Self::Choice { choices, .. }, OptionValue::Text(v))
@@ -174,7 +182,7 @@ impl OptionKind {
             {
                 Ok(())
             }
-            (Self::Choice { choices, .. }, v) => Err(format!(
+            (Self::Choice { choices, .. }, _) => Err(format!(
                 "`{v}` is not allowed; allowed: {}",
                 choices
                     .iter()
@@ -182,7 +190,7 @@ impl OptionKind {
                     .collect::<Vec<_>>()
                     .join(", ")
             )),
-            (Self::Bool { .. }, v) => Err(format!("`{v}` is not allowed; allowed: true, false")),
+            (Self::Bool { .. }, _) => Err(format!("`{v}` is not allowed; allowed: true, false")),
         }
     }
 }
@@ -297,6 +305,12 @@ pub enum ProgramErrorKind {
     InvalidOutput,
     /// It failed for a reason of its own.
     Failed,
+    /// It wrote more log lines in one call than allowed, or its log lines
+    /// used up its instruction budget.
+    LogLimit,
+    /// It handed the host more data in one go (a log line, a returned
+    /// error or description) than allowed.
+    TooMuchData,
 }
 
 impl fmt::Display for ProgramErrorKind {
@@ -307,6 +321,8 @@ impl fmt::Display for ProgramErrorKind {
             Self::MemoryLimit => "used too much memory",
             Self::InvalidOutput => "returned invalid data",
             Self::Failed => "failed",
+            Self::LogLimit => "logged too much",
+            Self::TooMuchData => "handed over too much data",
         })
     }
 }
@@ -338,6 +354,24 @@ pub trait ProgramCatalog: Send {
             available: ids.join(", "),
         }
     }
+
+    /// Program files that could not be offered, and why.
+    fn problems(&self) -> Vec<CatalogProblem> {
+        Vec::new()
+    }
+
+    /// More programs are still being loaded (the service has just started).
+    fn loading(&self) -> bool {
+        false
+    }
+}
+
+/// A program file that could not be offered, and why (shown to staff,
+/// technicians and operators).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CatalogProblem {
+    pub file: String,
+    pub reason: String,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]

@@ -13,7 +13,9 @@ use crate::model::{
     ActuatorId, CalfCell, CalfCommand, FootRollerCommand, FootSensors, HeaterId, Heaters,
     NodeMotion, Outputs, Request, SensorId, SensorReadings, Side, Sided,
 };
-use crate::profile::{BathSpec, CalfUnitSpec, ChairProfile, FootRollerSpec};
+use crate::profile::{
+    BathSpec, CalfUnitSpec, ChairProfile, Equipment, EquipmentPart, FootRollerSpec,
+};
 use crate::units::{Celsius, Intensity, Litres, Percent};
 use std::sync::Arc;
 use std::time::Duration;
@@ -32,6 +34,11 @@ pub const CUTOFF_HYSTERESIS: Celsius = Celsius(1.0);
 /// Floating-point slack so a program exactly at a limit is not clamped.
 const SLACK: f64 = 1e-6;
 
+/// A clamp or interlock that ends and begins again within this time is not
+/// reported again: a program flickering across a limit cannot flood the
+/// event log, the store and MQTT.
+pub const REPORT_INTERVAL: Duration = Duration::from_secs(10);
+
 /// What the supervisor is asked to let through this tick.
 #[derive(Clone, Copy, Debug)]
 pub struct Demand<'a> {
@@ -41,8 +48,51 @@ pub struct Demand<'a> {
     pub heat: bool,
     /// Bath allowed (fill, jets, water heater; draining is always allowed).
     pub bath: bool,
-    /// Who asked, for fault messages (a program id, or `chair` for the engine).
+    /// The parts the requester declared it drives; the others are held off
+    /// (`interlock.not_declared`, once per session).
+    pub declared: Equipment,
+    /// The program waits for staff: the chair idles, whatever it asks.
+    pub staff_hold: Option<StaffHold>,
+    /// Who asked, for fault messages (a program id, `service-mode`, or `chair`).
     pub source: &'a str,
+}
+
+/// What the chair may still do while a program waits for staff: nothing
+/// moves, no pressure, the pads are off, the bath neither fills nor runs its
+/// jets (draining is allowed), and the water may keep the setpoint that was
+/// in force when the wait began, never more.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct StaffHold {
+    pub water: Option<Celsius>,
+}
+
+impl StaffHold {
+    /// `asked` reduced to what the chair may do while waiting, and whether
+    /// anything was taken away.
+    pub fn idle(&self, asked: &Request) -> (Request, bool) {
+        let mut idle = Request::OFF;
+        idle.bath.drain = asked.bath.drain;
+        idle.setpoints[HeaterId::Water] = match (asked.setpoints[HeaterId::Water], self.water) {
+            (Some(a), Some(held)) => Some(Celsius(a.0.min(held.0))),
+            _ => None,
+        };
+        let water_rises = match (
+            asked.setpoints[HeaterId::Water],
+            idle.setpoints[HeaterId::Water],
+        ) {
+            (Some(a), Some(kept)) => a.0 > kept.0 + SLACK,
+            (Some(_), None) => true,
+            (None, _) => false,
+        };
+        let reduced = asked.feet.0.iter().any(|f| !f.is_off())
+            || asked.calves.0.iter().any(|c| !c.is_off())
+            || asked.setpoints[HeaterId::SolePad].is_some()
+            || asked.setpoints[HeaterId::CalfPad].is_some()
+            || water_rises
+            || asked.bath.fill
+            || asked.bath.jets.0 != 0.0;
+        (idle, reduced)
+    }
 }
 
 /// How the supervisor should treat this tick.
@@ -76,6 +126,12 @@ pub struct Supervisor {
     active: u64,
     /// Conditions found active so far this tick.
     active_now: u64,
+    /// When each condition was last reported (see [`REPORT_INTERVAL`]).
+    reported_at: [Option<Duration>; 64],
+    /// Conditions reported once per session, already reported in this one.
+    reported_in_session: u64,
+    /// The current tick's time.
+    now: Duration,
 }
 
 impl Supervisor {
@@ -92,7 +148,16 @@ impl Supervisor {
             stalls: Sided::default(),
             active: 0,
             active_now: 0,
+            reported_at: [None; 64],
+            reported_in_session: 0,
+            now: Duration::ZERO,
         }
+    }
+
+    /// A new session begins: its once-per-session reports start afresh.
+    pub fn begin_session(&mut self) {
+        self.reported_in_session = 0;
+        self.reported_at = [None; 64];
     }
 
     pub fn profile(&self) -> &Arc<ChairProfile> {
@@ -138,6 +203,7 @@ impl Supervisor {
         events: &mut Vec<EventKind>,
     ) -> Verdict {
         self.active_now = 0;
+        self.now = now;
         let faults_before = events.len();
         if !matches!(mode, Mode::Latched) {
             self.detect_faults(now, dt, sensors, events);
@@ -157,7 +223,8 @@ impl Supervisor {
             self.active = 0;
             return Verdict { faulted: true };
         }
-        self.apply(dt, sensors, &demand, events);
+        let request = self.permitted(&demand, events);
+        self.apply(dt, sensors, &demand, &request, events);
         self.active = self.active_now;
         Verdict { faulted: false }
     }
@@ -340,13 +407,83 @@ impl Supervisor {
         }
     }
 
-    /// Marks condition `bit` active this tick and reports it if it just began.
+    /// Marks condition `bit` active this tick and reports it if it just
+    /// began (and was not reported within [`REPORT_INTERVAL`]).
     fn flag(&mut self, bit: u32, events: &mut Vec<EventKind>, event: impl FnOnce() -> EventKind) {
         let mask = 1u64 << bit;
-        if (self.active | self.active_now) & mask == 0 {
+        let began = (self.active | self.active_now) & mask == 0;
+        let last = &mut self.reported_at[bit as usize];
+        let quiet = last.is_none_or(|at| self.now.saturating_sub(at) >= REPORT_INTERVAL);
+        if began && quiet {
             events.push(event());
+            *last = Some(self.now);
         }
         self.active_now |= mask;
+    }
+
+    /// Reports condition `bit` the first time it happens in a session.
+    fn flag_once(
+        &mut self,
+        bit: u32,
+        events: &mut Vec<EventKind>,
+        event: impl FnOnce() -> EventKind,
+    ) {
+        let mask = 1u64 << bit;
+        if self.reported_in_session & mask == 0 {
+            events.push(event());
+            self.reported_in_session |= mask;
+        }
+        self.active_now |= mask;
+    }
+
+    /// The request with what the requester may not drive taken out: parts
+    /// it did not declare, and everything but keeping the water warm while
+    /// the program waits for staff.
+    fn permitted(&mut self, d: &Demand<'_>, events: &mut Vec<EventKind>) -> Request {
+        let mut r = *d.request;
+        for (i, part) in EquipmentPart::ALL.into_iter().enumerate() {
+            if d.declared.has(part) {
+                continue;
+            }
+            let asked = match part {
+                EquipmentPart::FootRollers => r.feet.0.iter().any(|f| !f.is_off()),
+                EquipmentPart::CalfUnits => r.calves.0.iter().any(|c| !c.is_off()),
+                EquipmentPart::SoleHeat => r.setpoints[HeaterId::SolePad].is_some(),
+                EquipmentPart::CalfHeat => r.setpoints[HeaterId::CalfPad].is_some(),
+                EquipmentPart::Bath => {
+                    r.bath.fill
+                        || r.bath.drain
+                        || r.bath.jets.0 != 0.0
+                        || r.setpoints[HeaterId::Water].is_some()
+                }
+            };
+            if !asked {
+                continue;
+            }
+            self.flag_once(bits::NOT_DECLARED + i as u32, events, || {
+                EventKind::Interlock(Interlock::NotDeclared { part })
+            });
+            match part {
+                EquipmentPart::FootRollers => r.feet = Sided([FootRollerCommand::OFF; 2]),
+                EquipmentPart::CalfUnits => r.calves = Sided([CalfCommand::OFF; 2]),
+                EquipmentPart::SoleHeat => r.setpoints[HeaterId::SolePad] = None,
+                EquipmentPart::CalfHeat => r.setpoints[HeaterId::CalfPad] = None,
+                EquipmentPart::Bath => {
+                    r.bath = crate::model::BathRequest::default();
+                    r.setpoints[HeaterId::Water] = None;
+                }
+            }
+        }
+        if let Some(hold) = d.staff_hold {
+            let (idle, reduced) = hold.idle(&r);
+            if reduced {
+                self.flag_once(bits::AWAITING_STAFF, events, || {
+                    EventKind::Interlock(Interlock::AwaitingStaff)
+                });
+            }
+            r = idle;
+        }
+        r
     }
 
     fn apply(
@@ -354,6 +491,7 @@ impl Supervisor {
         dt: Duration,
         sensors: &SensorReadings,
         d: &Demand<'_>,
+        request: &Request,
         events: &mut Vec<EventKind>,
     ) {
         let profile = Arc::clone(&self.profile);
@@ -362,7 +500,7 @@ impl Supervisor {
 
         for side in Side::ALL {
             let s = side.index() as u32;
-            let asked = d.request.feet[side];
+            let asked = request.feet[side];
             let fitted = profile.foot_rollers.as_ref();
             let actuator = ActuatorId::FootRoller(side);
             if self.may_move(
@@ -378,7 +516,7 @@ impl Supervisor {
                 out.feet[side] = self.foot(side, spec, asked, prev, d.intensity, secs, events);
             }
 
-            let asked = d.request.calves[side];
+            let asked = request.calves[side];
             let fitted = profile.calf_units.as_ref();
             let actuator = ActuatorId::CalfUnit(side);
             if self.may_move(
@@ -396,7 +534,7 @@ impl Supervisor {
 
         for h in HeaterId::ALL {
             let hb = h.index() as u32;
-            let asked = d.request.setpoints[h];
+            let asked = request.setpoints[h];
             let spec = profile.heater(h);
             let setpoint = match (asked, spec) {
                 (None, _) => None,
@@ -446,7 +584,7 @@ impl Supervisor {
             };
         }
 
-        let asked = d.request.bath;
+        let asked = request.bath;
         match &profile.bath {
             None => {
                 if asked.fill || asked.drain || asked.jets.0 > 0.0 {
@@ -667,6 +805,8 @@ mod bits {
     pub const NOT_FITTED_CALF: u32 = 31; // + side
     pub const NOT_FITTED_HEATER: u32 = 33; // + heater
     pub const NOT_FITTED_BATH: u32 = 36;
+    pub const NOT_DECLARED: u32 = 37; // + EquipmentPart (5)
+    pub const AWAITING_STAFF: u32 = 42;
 }
 
 /// A reading as text, NaN included.
@@ -678,14 +818,30 @@ fn show(v: f64) -> String {
     }
 }
 
-/// A request value outside what the quantity can physically mean is not a
-/// clamp but a broken program: the first such value, named.
-fn invalid_request(r: &Request, source: &str) -> Option<Fault> {
-    let bad = |field: String, v: f64| {
-        Some(Fault::InvalidRequest {
-            program: source.to_owned(),
+/// A request value outside what the quantity can physically mean.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OutOfDomain {
+    /// e.g. `feet.left.position`.
+    pub field: String,
+    pub value: String,
+    /// What the field may be, in words.
+    pub allowed: &'static str,
+}
+
+/// Percent of full scale.
+pub const PERCENT_DOMAIN: &str = "0–100 %";
+/// Speeds and rates.
+pub const RATE_DOMAIN: &str = "a number of 0 or more";
+/// Heater setpoints.
+pub const SETPOINT_DOMAIN: &str = "0–100 °C";
+
+/// Checks every value of `r` can mean something: the first that cannot, named.
+pub fn check_domain(r: &Request) -> Result<(), OutOfDomain> {
+    let bad = |field: String, v: f64, allowed| {
+        Err(OutOfDomain {
             field,
             value: show(v),
+            allowed,
         })
     };
     let pct = |v: f64| (0.0..=100.0).contains(&v);
@@ -694,16 +850,16 @@ fn invalid_request(r: &Request, source: &str) -> Option<Fault> {
         let f = &r.feet[side];
         let name = |what: &str| format!("feet.{}.{what}", side.code());
         if !pct(f.position.0) {
-            return bad(name("position"), f.position.0);
+            return bad(name("position"), f.position.0, PERCENT_DOMAIN);
         }
         if !pct(f.pressure.0) {
-            return bad(name("pressure"), f.pressure.0);
+            return bad(name("pressure"), f.pressure.0, PERCENT_DOMAIN);
         }
         if !rate(f.travel_speed.0) {
-            return bad(name("travel_speed"), f.travel_speed.0);
+            return bad(name("travel_speed"), f.travel_speed.0, RATE_DOMAIN);
         }
         if !rate(f.motion_rate.0) {
-            return bad(name("motion_rate"), f.motion_rate.0);
+            return bad(name("motion_rate"), f.motion_rate.0, RATE_DOMAIN);
         }
         let c = &r.calves[side];
         for cell in CalfCell::ALL {
@@ -711,6 +867,7 @@ fn invalid_request(r: &Request, source: &str) -> Option<Fault> {
                 return bad(
                     format!("calves.{}.{}", side.code(), cell.code()),
                     c.cells[cell].0,
+                    PERCENT_DOMAIN,
                 );
             }
         }
@@ -718,6 +875,7 @@ fn invalid_request(r: &Request, source: &str) -> Option<Fault> {
             return bad(
                 format!("calves.{}.kneading_speed", side.code()),
                 c.kneading_speed.0,
+                PERCENT_DOMAIN,
             );
         }
     }
@@ -725,13 +883,23 @@ fn invalid_request(r: &Request, source: &str) -> Option<Fault> {
         if let Some(sp) = r.setpoints[h]
             && !(0.0..=SETPOINT_DOMAIN_MAX.0).contains(&sp.0)
         {
-            return bad(format!("setpoints.{}", h.code()), sp.0);
+            return bad(format!("setpoints.{}", h.code()), sp.0, SETPOINT_DOMAIN);
         }
     }
     if !pct(r.bath.jets.0) {
-        return bad("bath.jets".into(), r.bath.jets.0);
+        return bad("bath.jets".into(), r.bath.jets.0, PERCENT_DOMAIN);
     }
-    None
+    Ok(())
+}
+
+/// A request value outside what the quantity can physically mean is not a
+/// clamp but a broken program: the first such value, named.
+fn invalid_request(r: &Request, source: &str) -> Option<Fault> {
+    check_domain(r).err().map(|e| Fault::InvalidRequest {
+        program: source.to_owned(),
+        field: e.field,
+        value: e.value,
+    })
 }
 
 /// Watches the water level for fills that do not fill, drains that do not
@@ -919,6 +1087,8 @@ mod tests {
             intensity: Intensity::DEFAULT,
             heat: true,
             bath: true,
+            declared: Equipment::ALL,
+            staff_hold: None,
             source: "test",
         })
     }
@@ -956,11 +1126,26 @@ mod tests {
         }
         assert_eq!(codes(&ev), vec!["clamp.setpoint"]);
         assert_eq!(s.setpoints()[HeaterId::SolePad], Some(Celsius(42.0)));
-        r.setpoints[HeaterId::SolePad] = Some(Celsius(40.0));
-        s.tick(DT * 11, DT, &comfy(), demand(&r), &mut ev);
+        // A program flickering across the limit every tick is reported at
+        // most once per REPORT_INTERVAL, not 50 times a second.
+        let mut t = DT * 10;
+        for i in 0..2_000 {
+            let over = i % 2 == 0;
+            r.setpoints[HeaterId::SolePad] = Some(Celsius(if over { 50.0 } else { 40.0 }));
+            t += DT;
+            s.tick(t, DT, &comfy(), demand(&r), &mut ev);
+        }
+        assert_eq!(t, Duration::from_millis(20_100));
+        assert_eq!(
+            codes(&ev),
+            vec!["clamp.setpoint"; 3],
+            "at 0 s, 10 s and 20 s"
+        );
+        assert_eq!(s.setpoints()[HeaterId::SolePad], Some(Celsius(40.0)));
+        // A clamp that recurs after a quiet interval is reported again.
         r.setpoints[HeaterId::SolePad] = Some(Celsius(50.0));
-        s.tick(DT * 12, DT, &comfy(), demand(&r), &mut ev);
-        assert_eq!(codes(&ev), vec!["clamp.setpoint", "clamp.setpoint"]);
+        s.tick(t + REPORT_INTERVAL, DT, &comfy(), demand(&r), &mut ev);
+        assert_eq!(codes(&ev).len(), 4);
     }
 
     #[test]

@@ -1,5 +1,5 @@
 //! Property test: whatever a program asks and whatever the sensors say, the
-//! outputs stay inside the safety envelope of SPEC §3.
+//! outputs stay inside the safety envelope of docs/SAFETY.md.
 //!
 //! Requests are random (mostly plausible, sometimes far over the limits,
 //! sometimes NaN); sensor traces wander through plausible values with random

@@ -12,7 +12,11 @@
 //!     cargo bench -p tarsal-dbus --bench estop -- --quick # 100, a smoke run
 //!
 //! Each round starts the demo program, lets the rollers run a few ticks, sends
-//! `EmergencyStop`, then resets. Prints a Markdown table for docs/PERFORMANCE.md.
+//! `EmergencyStop`, then resets. Then a tenth as many rounds with the control
+//! loop stuck (its thread held in a hardware read for 150 ms, under the
+//! watchdog's margin) when the stop arrives: the stop's short way — the kill
+//! switch tripped from the service's handler before the request is queued —
+//! is all that acts. Prints a Markdown table for docs/PERFORMANCE.md.
 
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader};
@@ -31,21 +35,31 @@ use tarsal_dbus::server::{ServeOptions, serve};
 use tarsal_runtime::{Chair, ControlLoop, LoopConfig, Pacing};
 use tarsal_sim::Simulator;
 
-/// Notes the first moment safe outputs reach the hardware after being armed.
+/// Notes the first moment safe outputs reach the hardware, and the first
+/// moment the kill switch trips, after being armed; and holds the loop's
+/// thread in a read while `hang` is set.
 #[derive(Clone, Default)]
 struct SafeProbe {
     armed: Arc<AtomicBool>,
     safe_at: Arc<Mutex<Option<Instant>>>,
+    cut_at: Arc<Mutex<Option<Instant>>>,
+    hang: Arc<AtomicBool>,
+    hanging: Arc<AtomicBool>,
 }
 
 impl SafeProbe {
     fn arm(&self) {
         *self.safe_at.lock().expect("probe lock") = None;
+        *self.cut_at.lock().expect("probe lock") = None;
         self.armed.store(true, Ordering::SeqCst);
     }
 
     fn safe_at(&self) -> Option<Instant> {
         *self.safe_at.lock().expect("probe lock")
+    }
+
+    fn cut_at(&self) -> Option<Instant> {
+        *self.cut_at.lock().expect("probe lock")
     }
 }
 
@@ -55,8 +69,35 @@ struct ProbedHardware {
     probe: SafeProbe,
 }
 
+/// The simulator's kill switch, noting when it trips.
+struct ProbedSwitch {
+    inner: Arc<dyn KillSwitch>,
+    probe: SafeProbe,
+}
+
+impl KillSwitch for ProbedSwitch {
+    fn trip(&self) {
+        self.inner.trip();
+        let mut cut = self.probe.cut_at.lock().expect("probe lock");
+        if cut.is_none() && self.probe.armed.load(Ordering::SeqCst) {
+            *cut = Some(Instant::now());
+        }
+    }
+    fn rearm(&self) {
+        self.inner.rearm();
+    }
+    fn is_tripped(&self) -> bool {
+        self.inner.is_tripped()
+    }
+}
+
 impl Hardware for ProbedHardware {
     fn read(&mut self, now: Duration) -> Result<SensorReadings, HardwareError> {
+        while self.probe.hang.load(Ordering::SeqCst) {
+            self.probe.hanging.store(true, Ordering::SeqCst);
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        self.probe.hanging.store(false, Ordering::SeqCst);
         self.inner.read(now)
     }
 
@@ -72,7 +113,10 @@ impl Hardware for ProbedHardware {
     }
 
     fn kill_switch(&self) -> Arc<dyn KillSwitch> {
-        self.inner.kill_switch()
+        Arc::new(ProbedSwitch {
+            inner: self.inner.kill_switch(),
+            probe: self.probe.clone(),
+        })
     }
 }
 
@@ -179,7 +223,8 @@ fn main() {
         .enable_all()
         .build()
         .expect("client runtime");
-    let (to_safe, to_reply) = runtime.block_on(async {
+    let stuck_rounds = rounds / 10;
+    let (to_safe, to_reply, to_cut, stuck_cut, stuck_reply) = runtime.block_on(async {
         let connection = zbus::connection::Builder::address(bus.address.as_str())
             .build()
             .await
@@ -187,6 +232,7 @@ fn main() {
         let chair = Chair1Proxy::new(&connection).await.expect("proxy");
         let mut to_safe = Vec::with_capacity(rounds);
         let mut to_reply = Vec::with_capacity(rounds);
+        let mut to_cut = Vec::with_capacity(rounds);
         for _ in 0..rounds {
             chair
                 .start_program("demo", HashMap::new())
@@ -204,27 +250,75 @@ fn main() {
             let safe = probe
                 .safe_at()
                 .expect("safe outputs reached the hardware before the reply");
+            let cut = probe.cut_at().expect("power cut before the reply");
             to_safe.push(safe.duration_since(sent));
             to_reply.push(replied.duration_since(sent));
+            to_cut.push(cut.duration_since(sent));
             chair.reset_fault().await.expect("reset after the stop");
         }
-        (to_safe, to_reply)
+        // The loop stuck when the stop arrives.
+        let mut stuck_cut = Vec::with_capacity(stuck_rounds);
+        let mut stuck_reply = Vec::with_capacity(stuck_rounds);
+        for _ in 0..stuck_rounds {
+            chair
+                .start_program("demo", HashMap::new())
+                .await
+                .expect("demo starts");
+            tokio::time::sleep(Duration::from_millis(30)).await;
+            probe.hang.store(true, Ordering::SeqCst);
+            while !probe.hanging.load(Ordering::SeqCst) {
+                tokio::time::sleep(Duration::from_millis(1)).await;
+            }
+            probe.arm();
+            let sent = Instant::now();
+            chair
+                .emergency_stop()
+                .await
+                .expect("EmergencyStop succeeds while the loop is stuck");
+            let replied = Instant::now();
+            let cut = probe.cut_at().expect("power cut while the loop is stuck");
+            stuck_cut.push(cut.duration_since(sent));
+            stuck_reply.push(replied.duration_since(sent));
+            // Release the loop before the watchdog's margin (250 ms) passes.
+            let held = sent.elapsed();
+            if held < Duration::from_millis(150) {
+                tokio::time::sleep(Duration::from_millis(150) - held).await;
+            }
+            probe.hang.store(false, Ordering::SeqCst);
+            while chair.state().await.expect("state") != "estop" {
+                tokio::time::sleep(Duration::from_millis(2)).await;
+            }
+            chair.reset_fault().await.expect("reset after the stop");
+        }
+        (to_safe, to_reply, to_cut, stuck_cut, stuck_reply)
     });
 
     let _ = stop_tx.send(());
     let _ = service.join();
-    control.shutdown();
+    control.shutdown(tarsal_runtime::SHUTDOWN_TIMEOUT);
 
-    let mut to_safe = to_safe;
-    let mut to_reply = to_reply;
-    to_safe.sort_unstable();
-    to_reply.sort_unstable();
-    println!("\nEmergencyStop over D-Bus, {rounds} calls (private dbus-daemon, 100 Hz loop)\n");
+    let mut series = [to_cut, to_safe, to_reply, stuck_cut, stuck_reply];
+    for s in &mut series {
+        s.sort_unstable();
+    }
+    let [to_cut, to_safe, to_reply, stuck_cut, stuck_reply] = &series;
+    println!(
+        "\nEmergencyStop over D-Bus, {rounds} calls with the loop running and {stuck_rounds} with it stuck (private dbus-daemon, 100 Hz loop)\n"
+    );
     println!("| measure | p50 | p99 | max |");
     println!("|---|---|---|---|");
     for (what, samples) in [
-        ("call sent → outputs safe", &to_safe),
-        ("call sent → reply received", &to_reply),
+        (
+            "loop running: call sent → power cut (kill switch, from the handler)",
+            to_cut,
+        ),
+        (
+            "loop running: call sent → outputs written safe by the loop",
+            to_safe,
+        ),
+        ("loop running: call sent → reply received", to_reply),
+        ("loop stuck: call sent → power cut", stuck_cut),
+        ("loop stuck: call sent → reply received", stuck_reply),
     ] {
         println!(
             "| {what} | {} | {} | {} |",

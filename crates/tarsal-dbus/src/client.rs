@@ -84,6 +84,12 @@ pub trait Chair1 {
     #[zbus(property)]
     fn sanitation_required(&self) -> zbus::Result<bool>;
     #[zbus(property)]
+    fn program_problems(&self) -> zbus::Result<Vec<(String, String)>>;
+    #[zbus(property)]
+    fn programs_loading(&self) -> zbus::Result<bool>;
+    #[zbus(property)]
+    fn programs_revision(&self) -> zbus::Result<u32>;
+    #[zbus(property)]
     fn model(&self) -> zbus::Result<String>;
     #[zbus(property)]
     fn version(&self) -> zbus::Result<String>;
@@ -189,6 +195,10 @@ pub struct ChairProperties {
     pub manual_bath: String,
     pub sanitation_owed: bool,
     pub sanitation_required: bool,
+    /// Program files that were not loaded: (file, reason).
+    pub program_problems: Vec<(String, String)>,
+    pub programs_loading: bool,
+    pub programs_revision: u32,
     pub model: String,
     pub version: String,
 }

@@ -30,6 +30,9 @@ pub enum ChairError {
     ContraindicationsNotConfirmed(String),
     /// The control loop is gone (the service is shutting down).
     Unavailable(String),
+    /// The control loop did not answer in time (stuck or overloaded); its
+    /// watchdog cuts power if it is stuck.
+    NotResponding(String),
     /// Something the service could not do for reasons of its own (a database error).
     Failed(String),
     /// The chair is not simulated; fault injection needs the simulator.
@@ -70,6 +73,7 @@ impl From<HandleError> for ChairError {
             HandleError::LoopGone => {
                 Self::Unavailable("the chair's control loop is not running".into())
             }
+            e @ HandleError::NotAnswering { .. } => Self::NotResponding(e.to_string()),
         }
     }
 }

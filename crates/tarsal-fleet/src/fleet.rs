@@ -119,7 +119,7 @@ impl Fleet {
             let _ = tokio::time::timeout(Duration::from_secs(10), all).await;
         });
         for c in self.chairs {
-            c.control.shutdown();
+            c.control.shutdown(tarsal_runtime::SHUTDOWN_TIMEOUT);
             c.writer.join();
         }
     }

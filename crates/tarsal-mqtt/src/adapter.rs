@@ -155,6 +155,7 @@ impl Prepared {
             ids: PacketIds::default(),
             connected: false,
             last_state: None,
+            announced_programs: None,
         };
         Ok(Task {
             link,
@@ -256,6 +257,8 @@ struct Link {
     connected: bool,
     /// The last state published, and when.
     last_state: Option<(StatePayload, Instant)>,
+    /// The programs revision the discovery document was made from.
+    announced_programs: Option<u64>,
 }
 
 impl Link {
@@ -314,6 +317,10 @@ impl Link {
                         break;
                     }
                     let s = status.borrow_and_update().clone();
+                    // Programs loaded or reloaded: the start select lists them.
+                    if self.announced_programs != Some(s.programs_revision) {
+                        self.announce().await;
+                    }
                     self.publish_state(&s, false);
                 }
                 _ = telemetry.tick(), if self.connected => {
@@ -356,6 +363,7 @@ impl Link {
         let Some(topic) = self.topics.ha_config() else {
             return;
         };
+        self.announced_programs = Some(self.handle.status().programs_revision);
         let ids: Vec<String> = match self.handle.programs().await {
             Ok(p) => p.iter().map(|p| p.id.clone()).collect(),
             Err(_) => Vec::new(),
@@ -613,6 +621,9 @@ async fn execute(handle: &ChairHandle, verb: &str, c: RemoteCommand) -> Response
             "unavailable",
             "the chair's control loop is not running",
         ),
+        Err(e @ HandleError::NotAnswering { .. }) => {
+            ResponsePayload::error(verb, "not_responding", e.to_string())
+        }
     }
 }
 

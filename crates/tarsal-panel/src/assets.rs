@@ -164,7 +164,7 @@ mod tests {
             // English shows in the service's own words.
             for key in other.keys().filter(|k| !en.contains_key(*k)) {
                 assert!(
-                    ["fault.", "interlock.", "clamp."]
+                    ["fault.", "interlock.", "clamp.", "program."]
                         .iter()
                         .any(|p| key.starts_with(p)),
                     "i18n/{language}.json has {key}, which nothing uses"

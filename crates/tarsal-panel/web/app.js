@@ -193,6 +193,12 @@ function follow() {
   const source = new EventSource("/api/live");
   source.addEventListener("state", (m) => {
     S.link = JSON.parse(m.data);
+    // The chair's programs changed (loaded after start-up, reloaded): list them again.
+    const c = S.link && S.link.chair;
+    if (c && c.programs_revision !== S.programsRevision) {
+      S.programsRevision = c.programs_revision;
+      loadPrograms();
+    }
     render();
   });
   source.addEventListener("event", (m) => {
@@ -259,7 +265,8 @@ function screenKey(name, c) {
   if (!c) return "";
   switch (name) {
     case "programs":
-      return [S.programs.length, c.sanitation_owed, c.sanitation_required, c.state].join();
+      return [S.programs.length, c.sanitation_owed, c.sanitation_required, c.state, c.programs_loading,
+        (c.program_problems || []).length].join();
     case "setup":
       return JSON.stringify(S.setup) + c.state + c.sanitation_required;
     case "running":
@@ -273,6 +280,7 @@ function screenKey(name, c) {
       return [c.state, c.manual_bath, c.sanitation_owed, c.sanitation_required, S.fillLitres, JSON.stringify(S.sanitationLog)].join("|");
     case "service":
       return [S.token ? "open" : "locked", S.pinEntry.length, S.pinMessage, c.state, c.feet_present, S.simulated,
+        JSON.stringify(c.program_problems || []),
         JSON.stringify(S.actuators), JSON.stringify(S.serviceEvents)].join("|");
     default:
       return "";
@@ -318,7 +326,13 @@ const SCREENS = {
     } else if (c.sanitation_owed) {
       html += '<div class="banner note"><p>' + esc(t("hygiene.owed")) + "</p></div>";
     }
+    const problems = c.program_problems || [];
+    if (problems.length) {
+      html += '<div class="banner note" id="program-problems"><p>' +
+        esc(t("programs.not_loaded", { count: problems.length })) + "</p></div>";
+    }
     if (!S.programs.length) return html + '<p class="empty">' + esc(t("programs.loading")) + "</p>";
+    if (c.programs_loading) html += '<p class="empty">' + esc(t("programs.loading")) + "</p>";
     html += '<div class="cards">';
     for (const p of S.programs) {
       const l = localized(p);
@@ -490,7 +504,16 @@ const SCREENS = {
       html += "<tr><td>" + esc(a.name) + '</td><td class="mono">' + esc(Object.entries(a.output).map(([k, v]) => k + "=" + v).join(" ")) +
         '</td><td class="mono">' + esc(Object.entries(a.readings).map(([k, v]) => k + "=" + v).join(" ")) + "</td></tr>";
     }
-    html += "</tbody></table><h2>" + esc(t("service.events")) + '</h2><ul class="events">';
+    html += "</tbody></table>";
+    const problems = c.program_problems || [];
+    if (problems.length) {
+      html += "<h2>" + esc(t("service.program_problems")) + '</h2><ul class="events" id="program-problem-list">';
+      for (const [file, reason] of problems) {
+        html += '<li class="warning"><span class="mono">' + esc(file) + "</span> " + esc(reason) + "</li>";
+      }
+      html += "</ul>";
+    }
+    html += "<h2>" + esc(t("service.events")) + '</h2><ul class="events">';
     for (const e of S.serviceEvents.slice().reverse()) {
       html += '<li class="' + esc(e.severity) + '"><span>' + esc(when(e.at_ms)) + "</span> " + esc(tOr(e.code, e.message)) + "</li>";
     }

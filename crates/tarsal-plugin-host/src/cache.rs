@@ -59,22 +59,75 @@ impl CompileCache {
         }
     }
 
-    /// Stores a compiled component (atomically: written aside, then renamed).
+    /// Stores a compiled component (atomically: written aside, then
+    /// renamed) unless the cache would grow past `max_bytes`; returns
+    /// whether it was stored.
     pub fn store(
         &self,
         engine: &Engine,
         sha256: &str,
         component: &Component,
-    ) -> std::io::Result<()> {
+        max_bytes: u64,
+    ) -> std::io::Result<bool> {
         std::fs::create_dir_all(&self.dir)?;
         let bytes = component
             .serialize()
             .map_err(|e| std::io::Error::other(e.to_string()))?;
+        if self.size()? + bytes.len() as u64 > max_bytes {
+            return Ok(false);
+        }
         let path = self.path(engine, sha256);
         let tmp = path.with_extension(format!("tmp{}", std::process::id()));
         let mut file = std::fs::File::create(&tmp)?;
         file.write_all(&bytes)?;
         file.sync_all()?;
-        std::fs::rename(&tmp, &path)
+        std::fs::rename(&tmp, &path)?;
+        Ok(true)
     }
+
+    /// Bytes the cache's entries take.
+    fn size(&self) -> std::io::Result<u64> {
+        let mut total = 0;
+        for entry in std::fs::read_dir(&self.dir)? {
+            let entry = entry?;
+            if is_cache_file(&entry.path()) {
+                total += entry.metadata()?.len();
+            }
+        }
+        Ok(total)
+    }
+
+    /// Removes every entry but those of the components in `keep` (SHA-256s)
+    /// compiled by this engine: entries of deleted or replaced plugins,
+    /// of refused ones, of older builds of the service, and leftovers of
+    /// interrupted writes. Files the cache did not write are left alone.
+    /// Returns how many entries were removed.
+    pub fn prune(&self, engine: &Engine, keep: &[&str]) -> std::io::Result<usize> {
+        let wanted: Vec<PathBuf> = keep.iter().map(|sha| self.path(engine, sha)).collect();
+        let entries = match std::fs::read_dir(&self.dir) {
+            Ok(e) => e,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(0),
+            Err(e) => return Err(e),
+        };
+        let mut removed = 0;
+        for entry in entries {
+            let path = entry?.path();
+            if is_cache_file(&path) && !wanted.contains(&path) {
+                std::fs::remove_file(&path)?;
+                removed += 1;
+            }
+        }
+        Ok(removed)
+    }
+}
+
+/// A file this cache writes: `<sha256>-<hash>.cwasm`, or one being written.
+fn is_cache_file(path: &Path) -> bool {
+    let Some(name) = path.file_name().and_then(|n| n.to_str()) else {
+        return false;
+    };
+    let stem_ok = name.len() > 65
+        && name.as_bytes()[64] == b'-'
+        && name[..64].chars().all(|c| c.is_ascii_hexdigit());
+    stem_ok && (name.ends_with(".cwasm") || name.contains(".tmp"))
 }

@@ -239,8 +239,76 @@ pub fn info_size(i: &wit::ProgramInfo) -> usize {
         + i.translations.iter().map(translation).sum::<usize>()
 }
 
+fn step_texts<'a>(all: &mut Vec<(String, &'a str)>, prefix: &str, steps: &'a [wit::StepInfo]) {
+    for (n, s) in steps.iter().enumerate() {
+        all.push((format!("{prefix}step {n} title"), &s.title));
+        if let Some(a) = &s.staff_action {
+            all.push((format!("{prefix}step {n} staff action"), a));
+        }
+    }
+}
+
+/// Every text of a description, with what it is, for the character check.
+fn texts(i: &wit::ProgramInfo) -> Vec<(String, &str)> {
+    let mut all: Vec<(String, &str)> = vec![
+        ("id".into(), &i.id),
+        ("name".into(), &i.name),
+        ("description".into(), &i.description),
+        ("version".into(), &i.version),
+    ];
+    step_texts(&mut all, "", &i.steps);
+    for o in &i.options {
+        all.push(("option key".into(), &o.key));
+        all.push((format!("option `{}` label", o.key), &o.label));
+        all.push((format!("option `{}` description", o.key), &o.description));
+        if let wit::OptionKind::Choice(c) = &o.kind {
+            all.push((format!("option `{}` default", o.key), &c.default));
+            for choice in &c.choices {
+                all.push((format!("option `{}` choice", o.key), &choice.value));
+                all.push((format!("option `{}` choice label", o.key), &choice.label));
+            }
+        }
+    }
+    for c in &i.contraindications {
+        all.push(("contraindication".into(), c));
+    }
+    for t in &i.translations {
+        all.push(("translation language".into(), &t.language));
+        let prefix = format!("translation `{}` ", t.language);
+        all.push((format!("{prefix}name"), &t.name));
+        all.push((format!("{prefix}description"), &t.description));
+        step_texts(&mut all, &prefix, &t.steps);
+        for c in &t.contraindications {
+            all.push((format!("{prefix}contraindication"), c));
+        }
+        for o in &t.options {
+            all.push((format!("{prefix}option key"), &o.key));
+            all.push((format!("{prefix}option `{}` label", o.key), &o.label));
+            all.push((
+                format!("{prefix}option `{}` description", o.key),
+                &o.description,
+            ));
+            for l in &o.choice_labels {
+                all.push((format!("{prefix}option `{}` choice label", o.key), l));
+            }
+        }
+    }
+    all
+}
+
 /// Checks a plugin's description and converts it; `Err` says what is wrong.
+/// Its texts reach staff, operators and logs: no control characters (line
+/// breaks, terminal escapes, reordering marks) in any of them.
 pub fn program_info(i: wit::ProgramInfo) -> Result<ProgramInfo, String> {
+    for (what, text) in texts(&i) {
+        if !tarsal_core::text::is_clean(text, usize::MAX) {
+            return Err(format!(
+                "its {} contains a control character: {}",
+                tarsal_core::text::one_line(&what, 120),
+                tarsal_core::text::one_line(text, 120)
+            ));
+        }
+    }
     let id_ok = !i.id.is_empty()
         && i.id.len() <= 40
         && i.id.starts_with(|c: char| c.is_ascii_lowercase())
@@ -250,7 +318,7 @@ pub fn program_info(i: wit::ProgramInfo) -> Result<ProgramInfo, String> {
     check(id_ok, || {
         format!(
             "id `{}` is not usable: use 1–40 lower-case letters, digits and dashes, starting with a letter",
-            i.id
+            tarsal_core::text::echo(&i.id)
         )
     })?;
     text(&i.name, "name", 1, 80)?;
@@ -281,7 +349,12 @@ pub fn program_info(i: wit::ProgramInfo) -> Result<ProgramInfo, String> {
             && o.key
                 .chars()
                 .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
-        check(key_ok, || format!("option key `{}` is not usable", o.key))?;
+        check(key_ok, || {
+            format!(
+                "option key `{}` is not usable",
+                tarsal_core::text::echo(&o.key)
+            )
+        })?;
         check(options.iter().all(|x: &OptionSpec| x.key != o.key), || {
             format!("option `{}` is declared twice", o.key)
         })?;

@@ -1,9 +1,105 @@
 //! What the host gives each plugin instance: its store data (memory cap,
-//! log budget) and the `host` interface (logging into the service log).
+//! call deadlines, log budgets) and the `host` interface (logging into the
+//! service log, charged to the plugin).
 
-use crate::Limits;
-use crate::bindings::{tarsal, wit};
+use crate::bindings::wit;
+use crate::{CallTime, Limits};
 use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tarsal_core::text::one_line;
+use wasmtime::component::Linker;
+use wasmtime::{StoreContextMut, UpdateDeadline};
+
+/// The import names the host defines (the interface version it speaks).
+const TYPES_INSTANCE: &str = "tarsal:program/types@0.1.0";
+const HOST_INSTANCE: &str = "tarsal:program/host@0.1.0";
+
+/// Fuel a log call costs before its bytes: the host's own work per line.
+const FUEL_PER_LOG_CALL: u64 = 10_000;
+
+/// Which export is being called, for deadlines and messages.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CallKind {
+    Describe,
+    Start,
+    Tick,
+}
+
+impl CallKind {
+    fn name(self) -> &'static str {
+        match self {
+            Self::Describe => "describe",
+            Self::Start => "start",
+            Self::Tick => "tick",
+        }
+    }
+}
+
+/// Why the host stopped a call (returned from host functions and the
+/// deadline callback; [`crate::program::call_error`] turns it into words).
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum HostStop {
+    /// Stable words (no measured figures), so a reload that refuses the
+    /// same file again says the same thing.
+    #[error(
+        "its `{call}` call ran past its time limit ({cpu_ms} ms of CPU, or {wall_ms} ms on the clock)"
+    )]
+    Deadline {
+        call: &'static str,
+        cpu_ms: u64,
+        wall_ms: u64,
+    },
+    #[error("it wrote more than {limit} log lines in one `{call}` call")]
+    LogLines { call: &'static str, limit: u32 },
+    #[error("its log lines used up its instruction budget ({bytes} bytes handed to the host)")]
+    HostWork { bytes: u64 },
+}
+
+/// One call's deadline, measured from its start.
+#[derive(Clone, Copy, Debug)]
+struct CallClock {
+    kind: CallKind,
+    time: CallTime,
+    wall_start: Instant,
+    cpu_start: Duration,
+}
+
+/// A session's log allowance: `rate` bytes a second, up to `burst` saved up.
+#[derive(Clone, Debug)]
+struct LogBucket {
+    bytes: f64,
+    rate: f64,
+    burst: f64,
+    dropped_lines: u64,
+}
+
+impl LogBucket {
+    fn new(limits: &Limits) -> Self {
+        Self {
+            bytes: limits.log_burst_bytes as f64,
+            rate: limits.log_bytes_per_second as f64,
+            burst: limits.log_burst_bytes as f64,
+            dropped_lines: 0,
+        }
+    }
+
+    fn refill(&mut self, dt: Duration) {
+        self.bytes = (self.bytes + self.rate * dt.as_secs_f64()).min(self.burst);
+    }
+
+    /// Whether a line of `len` bytes may be written; takes it from the bucket.
+    fn take(&mut self, len: usize) -> bool {
+        // A line costs at least 64 bytes: many empty lines are still lines.
+        let cost = len.max(64) as f64;
+        if self.bytes >= cost {
+            self.bytes -= cost;
+            true
+        } else {
+            self.dropped_lines += 1;
+            false
+        }
+    }
+}
 
 /// Per-instance state kept in the wasmtime store.
 pub struct HostState {
@@ -13,6 +109,15 @@ pub struct HostState {
     pub memory_denied: bool,
     /// Log lines written during the current call.
     logged: u32,
+    call: Option<CallClock>,
+    bucket: LogBucket,
+    /// Bytes the plugin has handed the host in log lines, this session.
+    pub host_bytes: u64,
+    /// Log lines written to the service log, this session.
+    pub lines_kept: u64,
+    /// The current call's instruction budget and transfer cap (for messages).
+    pub call_fuel: u64,
+    pub call_hostcall_bytes: usize,
     /// The last error-level line (a panic message, usually).
     pub last_error: Option<String>,
 }
@@ -20,17 +125,108 @@ pub struct HostState {
 impl HostState {
     pub fn new(plugin: Arc<str>, limits: Limits) -> Self {
         Self {
+            bucket: LogBucket::new(&limits),
             plugin,
             limits,
             memory_denied: false,
             logged: 0,
+            call: None,
+            host_bytes: 0,
+            lines_kept: 0,
+            call_fuel: 0,
+            call_hostcall_bytes: 0,
             last_error: None,
         }
     }
 
-    /// Resets per-call budgets before a call into the plugin.
-    pub fn begin_call(&mut self) {
+    /// Starts the per-call budgets before a call into the plugin.
+    pub fn begin_call(&mut self, kind: CallKind) {
         self.logged = 0;
+        let time = match kind {
+            CallKind::Describe => self.limits.describe_time,
+            CallKind::Start => self.limits.start_time,
+            CallKind::Tick => self.limits.tick_time,
+        };
+        self.call = Some(CallClock {
+            kind,
+            time,
+            wall_start: Instant::now(),
+            cpu_start: thread_cpu_time(),
+        });
+    }
+
+    /// Session time passed: the log allowance grows.
+    pub fn time_passed(&mut self, dt: Duration) {
+        self.bucket.refill(dt);
+    }
+
+    /// Lines dropped by the session's log rate limit so far.
+    pub fn dropped_log_lines(&self) -> u64 {
+        self.bucket.dropped_lines
+    }
+
+    /// Called by wasmtime when the epoch deadline passes: the call goes on
+    /// while it is inside its time, checked again one epoch later.
+    pub fn deadline_check(&mut self) -> Result<UpdateDeadline, HostStop> {
+        let Some(call) = self.call else {
+            return Ok(UpdateDeadline::Continue(1));
+        };
+        let cpu = thread_cpu_time().saturating_sub(call.cpu_start);
+        let wall = call.wall_start.elapsed();
+        if cpu >= call.time.cpu || wall >= call.time.wall {
+            tracing::debug!(
+                plugin = %one_line(&self.plugin, 64),
+                cpu_us = cpu.as_micros() as u64,
+                wall_us = wall.as_micros() as u64,
+                "plugin call stopped at its deadline"
+            );
+            return Err(HostStop::Deadline {
+                call: call.kind.name(),
+                cpu_ms: call.time.cpu.as_millis() as u64,
+                wall_ms: call.time.wall.as_millis() as u64,
+            });
+        }
+        Ok(UpdateDeadline::Continue(1))
+    }
+
+    /// Writes one log line for the plugin: counted against the call's line
+    /// budget (one line too many stops the call) and the session's rate
+    /// (lines beyond it are dropped, with one warning per session).
+    fn log(&mut self, level: wit::LogLevel, message: &str) -> Result<(), HostStop> {
+        self.logged += 1;
+        if self.logged > self.limits.log_lines_per_call {
+            return Err(HostStop::LogLines {
+                call: self.call.map_or("", |c| c.kind.name()),
+                limit: self.limits.log_lines_per_call,
+            });
+        }
+        if !self
+            .bucket
+            .take(message.len().min(self.limits.log_line_bytes))
+        {
+            if self.bucket.dropped_lines == 1 {
+                tracing::warn!(
+                    plugin = %one_line(&self.plugin, 64),
+                    rate = self.limits.log_bytes_per_second,
+                    "plugin logs more than its rate allows; further lines of this session are dropped"
+                );
+            }
+            return Ok(());
+        }
+        self.lines_kept += 1;
+        let message = one_line(message, self.limits.log_line_bytes);
+        let plugin = &*one_line(&self.plugin, 64);
+        match level {
+            wit::LogLevel::Trace => tracing::trace!(plugin, "{message}"),
+            wit::LogLevel::Debug => tracing::debug!(plugin, "{message}"),
+            wit::LogLevel::Info => tracing::info!(plugin, "{message}"),
+            wit::LogLevel::Warn => tracing::warn!(plugin, "{message}"),
+            wit::LogLevel::Error => {
+                tracing::error!(plugin, "{message}");
+                self.last_error = Some(message.into_owned());
+            }
+        }
+        Ok(())
     }
 }
 
@@ -58,41 +254,86 @@ impl wasmtime::ResourceLimiter for HostState {
     }
 }
 
-impl tarsal::program::types::Host for HostState {}
-
-impl tarsal::program::host::Host for HostState {
-    fn log(&mut self, level: wit::LogLevel, message: String) {
-        self.logged += 1;
-        let limit = self.limits.log_lines_per_call;
-        if self.logged > limit {
-            if self.logged == limit + 1 {
-                tracing::warn!(plugin = %self.plugin, "plugin logs too much; further lines of this call dropped");
-            }
-            return;
-        }
-        let message = truncate(&message, self.limits.log_line_bytes);
-        let plugin = &*self.plugin;
-        match level {
-            wit::LogLevel::Trace => tracing::trace!(plugin, "{message}"),
-            wit::LogLevel::Debug => tracing::debug!(plugin, "{message}"),
-            wit::LogLevel::Info => tracing::info!(plugin, "{message}"),
-            wit::LogLevel::Warn => tracing::warn!(plugin, "{message}"),
-            wit::LogLevel::Error => {
-                tracing::error!(plugin, "{message}");
-                self.last_error = Some(message.into_owned());
-            }
-        }
-    }
+/// Defines what the host offers (`tarsal:program/host`) in `linker`. Written
+/// by hand rather than generated, so a host function can charge the
+/// plugin's fuel for the work it does.
+pub fn add_to_linker(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
+    linker.instance(TYPES_INSTANCE)?;
+    let mut host = linker.instance(HOST_INSTANCE)?;
+    host.func_wrap(
+        "log",
+        |mut store: StoreContextMut<'_, HostState>,
+         (level, message): (wit::LogLevel, String)|
+         -> wasmtime::Result<()> {
+            charge(&mut store, message.len())?;
+            store.data_mut().log(level, &message)?;
+            Ok(())
+        },
+    )?;
+    Ok(())
 }
 
-/// `text` cut to at most `max` bytes at a character boundary, saying so.
-pub fn truncate(text: &str, max: usize) -> std::borrow::Cow<'_, str> {
-    if text.len() <= max {
-        return text.into();
+/// Takes the host's work for `bytes` handed over out of the plugin's fuel.
+fn charge(store: &mut StoreContextMut<'_, HostState>, bytes: usize) -> Result<(), HostStop> {
+    let state = store.data_mut();
+    state.host_bytes += bytes as u64;
+    let cost = FUEL_PER_LOG_CALL + bytes as u64 * state.limits.fuel_per_host_byte;
+    let host_bytes = state.host_bytes;
+    let fuel = store.get_fuel().unwrap_or(u64::MAX);
+    if fuel < cost {
+        let _ = store.set_fuel(0);
+        return Err(HostStop::HostWork { bytes: host_bytes });
     }
-    let mut end = max;
-    while !text.is_char_boundary(end) {
-        end -= 1;
+    let _ = store.set_fuel(fuel - cost);
+    Ok(())
+}
+
+/// CPU time this thread has used (CLOCK_THREAD_CPUTIME_ID).
+fn thread_cpu_time() -> Duration {
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: clock_gettime writes one timespec through a valid pointer.
+    let ok = unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) } == 0;
+    if !ok {
+        return Duration::ZERO;
     }
-    format!("{}… ({} bytes, cut)", &text[..end], text.len()).into()
+    Duration::new(
+        ts.tv_sec.max(0) as u64,
+        ts.tv_nsec.clamp(0, 999_999_999) as u32,
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_log_bucket_allows_a_burst_then_its_rate() {
+        let limits = Limits {
+            log_bytes_per_second: 1000,
+            log_burst_bytes: 5000,
+            ..Limits::default()
+        };
+        let mut b = LogBucket::new(&limits);
+        let kept = (0..100).filter(|_| b.take(1000)).count();
+        assert_eq!(kept, 5, "the burst");
+        b.refill(Duration::from_secs(3));
+        let kept = (0..100).filter(|_| b.take(1000)).count();
+        assert_eq!(kept, 3, "three seconds at 1000 B/s");
+        assert_eq!(b.dropped_lines, 192);
+        b.refill(Duration::from_secs(3600));
+        assert_eq!(b.bytes, 5000.0, "never more than the burst saved up");
+    }
+
+    #[test]
+    fn thread_cpu_time_advances_with_work() {
+        let before = thread_cpu_time();
+        let mut x = 0u64;
+        while thread_cpu_time() < before + Duration::from_millis(2) {
+            x = std::hint::black_box(x.wrapping_add(1));
+        }
+        assert!(x > 0);
+    }
 }

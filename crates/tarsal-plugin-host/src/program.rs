@@ -1,9 +1,10 @@
 //! One plugin instance running one session: the engine's `Program`.
 
 use crate::bindings::Plugin;
-use crate::host::{HostState, truncate};
-use crate::{Limits, convert};
+use crate::host::{CallKind, HostState, HostStop};
+use crate::{Limits, convert, epoch};
 use tarsal_core::program::{Program, ProgramError, ProgramErrorKind, ProgramInput, ProgramOutput};
+use tarsal_core::text::one_line;
 use wasmtime::Store;
 
 pub struct WasmProgram {
@@ -21,15 +22,52 @@ impl WasmProgram {
         let budget = self.store.data().limits.tick_fuel;
         budget.saturating_sub(self.store.get_fuel().unwrap_or(budget))
     }
+
+    /// Bytes of log lines the plugin has handed the host this session.
+    pub fn log_bytes(&self) -> u64 {
+        self.store.data().host_bytes
+    }
+
+    /// Log lines written to the service log this session.
+    pub fn log_lines_kept(&self) -> u64 {
+        self.store.data().lines_kept
+    }
+
+    /// Log lines dropped by the session's log rate limit.
+    pub fn dropped_log_lines(&self) -> u64 {
+        self.store.data().dropped_log_lines()
+    }
+}
+
+/// Arms the store for one call of `kind`: fuel, deadline, transfer cap.
+pub(crate) fn arm(store: &mut Store<HostState>, kind: CallKind) -> Result<(), ProgramError> {
+    let limits = store.data().limits.clone();
+    let (fuel, time, hostcall) = match kind {
+        CallKind::Tick => (limits.tick_fuel, limits.tick_time, limits.hostcall_bytes),
+        CallKind::Start => (limits.call_fuel, limits.start_time, limits.hostcall_bytes),
+        CallKind::Describe => (
+            limits.call_fuel,
+            limits.describe_time,
+            limits.hostcall_bytes.max(limits.describe_bytes),
+        ),
+    };
+    let state = store.data_mut();
+    state.begin_call(kind);
+    state.call_fuel = fuel;
+    state.call_hostcall_bytes = hostcall;
+    store
+        .set_fuel(fuel)
+        .map_err(|e| call_error(store, &limits, e))?;
+    store.set_epoch_deadline(epoch::epochs(time.cpu));
+    store.set_hostcall_fuel(hostcall);
+    Ok(())
 }
 
 impl Program for WasmProgram {
     fn tick(&mut self, input: &ProgramInput<'_>) -> Result<ProgramOutput, ProgramError> {
         let limits = self.store.data().limits.clone();
-        self.store.data_mut().begin_call();
-        self.store
-            .set_fuel(limits.tick_fuel)
-            .map_err(|e| call_error(&self.store, &limits, e))?;
+        self.store.data_mut().time_passed(input.dt);
+        arm(&mut self.store, CallKind::Tick)?;
         let input = convert::tick_input(input);
         match self
             .plugin
@@ -39,7 +77,7 @@ impl Program for WasmProgram {
             Ok(Ok(output)) => Ok(convert::tick_output(&output)),
             Ok(Err(message)) => Err(ProgramError {
                 kind: ProgramErrorKind::Failed,
-                message: truncate(&message, limits.log_line_bytes).into_owned(),
+                message: one_line(&message, limits.log_line_bytes).into_owned(),
             }),
             Err(e) => Err(call_error(&self.store, &limits, e)),
         }
@@ -53,6 +91,16 @@ pub(crate) fn call_error(
     e: wasmtime::Error,
 ) -> ProgramError {
     let state = store.data();
+    if let Some(stop) = e.downcast_ref::<HostStop>() {
+        let kind = match stop {
+            HostStop::Deadline { .. } => ProgramErrorKind::Timeout,
+            HostStop::LogLines { .. } | HostStop::HostWork { .. } => ProgramErrorKind::LogLimit,
+        };
+        return ProgramError {
+            kind,
+            message: stop.to_string(),
+        };
+    }
     if matches!(
         e.downcast_ref::<wasmtime::Trap>(),
         Some(wasmtime::Trap::OutOfFuel)
@@ -60,9 +108,8 @@ pub(crate) fn call_error(
         return ProgramError {
             kind: ProgramErrorKind::Timeout,
             message: format!(
-                "it ran past its budget of {} million instructions (about {} ms) in one call",
-                limits.tick_fuel / 1_000_000,
-                limits.tick_budget_hint().as_millis().max(1)
+                "it ran past its budget of {} million instructions in one call",
+                state.call_fuel / 1_000_000
             ),
         };
     }
@@ -75,6 +122,17 @@ pub(crate) fn call_error(
             ),
         };
     }
+    // wasmtime's own cap on what one call hands the host (hostcall fuel)
+    // has no error type of its own to match.
+    if format!("{e:#}").contains("fuel allocated for hostcalls") {
+        return ProgramError {
+            kind: ProgramErrorKind::TooMuchData,
+            message: format!(
+                "it handed the host more than {} KiB in one go (a log line, an error message or a description that long)",
+                state.call_hostcall_bytes >> 10
+            ),
+        };
+    }
     let trap = e
         .downcast_ref::<wasmtime::Trap>()
         .map_or_else(|| e.to_string(), |t| t.to_string());
@@ -84,6 +142,6 @@ pub(crate) fn call_error(
     };
     ProgramError {
         kind: ProgramErrorKind::Trap,
-        message: truncate(&message, limits.log_line_bytes).into_owned(),
+        message: one_line(&message, limits.log_line_bytes).into_owned(),
     }
 }

@@ -132,7 +132,7 @@ fn session_through_loop() -> (Duration, Duration) {
             .expect("session completes")
     });
     let wall = t0.elapsed();
-    control.shutdown();
+    control.shutdown(tarsal_runtime::SHUTDOWN_TIMEOUT);
     (wall, engine_time)
 }
 

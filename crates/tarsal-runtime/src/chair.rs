@@ -3,19 +3,62 @@
 //! thread drives it in real time; tests and developer tools drive it directly
 //! at virtual speed.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tarsal_core::engine::{Command, Engine, Refusal};
-use tarsal_core::event::{Event, Fault};
+use tarsal_core::event::{Event, Fault, StopSource};
 use tarsal_core::hardware::{Hardware, KillSwitch};
 use tarsal_core::model::{Outputs, SensorReadings};
 use tarsal_core::program::{Program, ProgramCatalog, ProgramInfo};
 use tarsal_core::session::{SessionId, SessionOptions};
 
+/// The emergency stop's short way to the hardware: a client's stop trips
+/// the kill switch from the client's own thread, before the request even
+/// reaches the control loop — so it works while the loop is busy or stuck —
+/// and the loop latches it at its next step. Until then nothing rearms the
+/// switch.
+pub struct StopLine {
+    kill: Arc<dyn KillSwitch>,
+    pending: Mutex<Option<StopSource>>,
+}
+
+impl StopLine {
+    fn new(kill: Arc<dyn KillSwitch>) -> Self {
+        Self {
+            kill,
+            pending: Mutex::new(None),
+        }
+    }
+
+    /// Cuts power now; the loop will latch an emergency stop from `source`.
+    pub fn trip(&self, source: StopSource) {
+        let mut pending = self.pending.lock().unwrap_or_else(|p| p.into_inner());
+        pending.get_or_insert(source);
+        self.kill.trip();
+    }
+
+    /// A stop tripped from outside that the engine has not latched yet.
+    fn take(&self) -> Option<StopSource> {
+        self.pending
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .take()
+    }
+
+    /// Restores power, unless a stop is on its way to the loop.
+    fn rearm_unless_pending(&self) {
+        let pending = self.pending.lock().unwrap_or_else(|p| p.into_inner());
+        if pending.is_none() {
+            self.kill.rearm();
+        }
+    }
+}
+
 pub struct Chair<H> {
     engine: Engine,
     hardware: H,
     kill: Arc<dyn KillSwitch>,
+    stop_line: Arc<StopLine>,
     catalog: Box<dyn ProgramCatalog>,
     next_session: SessionId,
     period: Duration,
@@ -34,9 +77,12 @@ impl<H: Hardware> Chair<H> {
         period: Duration,
     ) -> Self {
         let kill = hardware.kill_switch();
+        let mut engine = engine;
+        engine.programs_changed(catalog.loading(), catalog.problems());
         Self {
             engine,
             hardware,
+            stop_line: Arc::new(StopLine::new(Arc::clone(&kill))),
             kill,
             catalog,
             next_session: first_session,
@@ -72,9 +118,24 @@ impl<H: Hardware> Chair<H> {
         self.catalog.programs()
     }
 
+    /// The emergency stop's short way to the hardware (for the handle).
+    pub fn stop_line(&self) -> Arc<StopLine> {
+        Arc::clone(&self.stop_line)
+    }
+
     /// Replaces the program catalog; a running session keeps its instance.
+    /// Files that did not load are reported (each once while it stays so).
     pub fn set_catalog(&mut self, catalog: Box<dyn ProgramCatalog>) {
+        self.engine
+            .programs_changed(catalog.loading(), catalog.problems());
         self.catalog = catalog;
+    }
+
+    /// Latches an emergency stop that a client tripped on the short way.
+    fn latch_pending_stop(&mut self) {
+        if let Some(source) = self.stop_line.take() {
+            let _ = self.engine.command(Command::EmergencyStop(source));
+        }
     }
 
     /// Advances one tick.
@@ -86,6 +147,7 @@ impl<H: Hardware> Chair<H> {
     /// Advances to engine time `now` (normally one period later).
     pub fn step_to(&mut self, now: Duration) -> &Outputs {
         self.now = now;
+        self.latch_pending_stop();
         let sensors = match self.hardware.read(now) {
             Ok(s) => {
                 self.hardware_failing = false;
@@ -112,7 +174,7 @@ impl<H: Hardware> Chair<H> {
         if self.engine.state().is_latched() {
             self.kill.trip();
         } else if self.kill.is_tripped() {
-            self.kill.rearm();
+            self.stop_line.rearm_unless_pending();
         }
         if let Err(e) = self.hardware.write(self.now, self.engine.outputs()) {
             self.kill.trip();
@@ -158,6 +220,7 @@ impl<H: Hardware> Chair<H> {
     /// the next tick (an emergency stop reaches the hardware immediately; a
     /// reset restores power immediately).
     pub fn command(&mut self, command: Command) -> Result<(), Refusal> {
+        self.latch_pending_stop();
         let result = self.engine.command(command);
         self.write_outputs();
         result

@@ -8,18 +8,25 @@
 //!
 //! A separate watchdog thread watches the loop's heartbeat; if the loop stops
 //! ticking for longer than the margin (a hung plugin, a deadlock) it trips the
-//! hardware kill switch itself, and the loop latches a fault when it resumes.
+//! hardware kill switch itself and publishes the fault in the status (so D-Bus
+//! and MQTT show it while the loop is stuck); the loop latches the fault when
+//! it resumes.
+//!
+//! Adapters never wait on the loop without a limit: a reply that does not come
+//! within [`REPLY_TIMEOUT`] is an error, and an emergency stop trips the kill
+//! switch from the caller's thread before it is even queued.
 
-use crate::chair::Chair;
+use crate::chair::{Chair, StopLine};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc::{self, RecvTimeoutError, TryRecvError};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant, SystemTime};
 use tarsal_core::engine::{ChairStatus, Command, Refusal};
-use tarsal_core::event::{EventRecord, Fault, Severity};
+use tarsal_core::event::{EventRecord, Fault, Severity, StopSource};
 use tarsal_core::hardware::{Hardware, KillSwitch};
 use tarsal_core::program::{ProgramCatalog, ProgramInfo};
+use tarsal_core::session::ChairState;
 use tarsal_core::session::{SessionId, SessionOptions};
 use tarsal_core::wallclock::UnixMillis;
 use tokio::sync::{broadcast, oneshot, watch};
@@ -53,6 +60,9 @@ impl LoopConfig {
     pub const WATCHDOG_POLL: Duration = Duration::from_millis(20);
 }
 
+/// How long a shutdown waits for the loop to wind down.
+pub const SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(5);
+
 enum LoopRequest {
     Start {
         program: String,
@@ -85,12 +95,24 @@ fn start_request(
     }
 }
 
+/// How long an adapter waits for the control loop to answer.
+pub const REPLY_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// How long an emergency stop waits for the loop to confirm it; the kill
+/// switch has tripped before the wait begins.
+pub const ESTOP_CONFIRM_WAIT: Duration = Duration::from_millis(100);
+
 #[derive(Debug, thiserror::Error)]
 pub enum HandleError {
     #[error(transparent)]
     Refused(#[from] Refusal),
     #[error("the control loop is not running")]
     LoopGone,
+    #[error(
+        "the chair's controller did not answer within {} s; if it is stuck, its watchdog has cut power to the actuators",
+        .waited.as_secs()
+    )]
+    NotAnswering { waited: Duration },
 }
 
 /// What adapters (D-Bus, MQTT, the panel, the one-shot runner) hold to talk to
@@ -101,6 +123,16 @@ pub struct ChairHandle {
     status: watch::Receiver<ChairStatus>,
     events: broadcast::Sender<Arc<EventRecord>>,
     handed_out: Arc<AtomicU64>,
+    stop_line: Arc<StopLine>,
+}
+
+/// Waits for a reply from the loop, at most `limit`.
+async fn reply<T>(rx: oneshot::Receiver<T>, limit: Duration) -> Result<T, HandleError> {
+    match tokio::time::timeout(limit, rx).await {
+        Ok(Ok(v)) => Ok(v),
+        Ok(Err(_)) => Err(HandleError::LoopGone),
+        Err(_) => Err(HandleError::NotAnswering { waited: limit }),
+    }
 }
 
 impl ChairHandle {
@@ -117,17 +149,39 @@ impl ChairHandle {
         options: SessionOptions,
     ) -> Result<SessionId, HandleError> {
         let rx = self.ask(|reply| start_request(program, options, reply))?;
-        Ok(rx.await.map_err(|_| HandleError::LoopGone)??)
+        Ok(reply(rx, REPLY_TIMEOUT).await??)
     }
 
+    /// Sends a command. An emergency stop cuts power at once, from this
+    /// thread, and answers within [`ESTOP_CONFIRM_WAIT`] even when the loop
+    /// is stuck (it latches the stop as soon as it runs again).
     pub async fn command(&self, command: Command) -> Result<(), HandleError> {
+        if let Command::EmergencyStop(source) = command {
+            self.stop_line.trip(source);
+            let rx = self.ask(|reply| LoopRequest::Command { command, reply })?;
+            return match reply(rx, ESTOP_CONFIRM_WAIT).await {
+                Err(HandleError::NotAnswering { .. }) => Ok(()),
+                other => Ok(other??),
+            };
+        }
         let rx = self.ask(|reply| LoopRequest::Command { command, reply })?;
-        Ok(rx.await.map_err(|_| HandleError::LoopGone)??)
+        Ok(reply(rx, REPLY_TIMEOUT).await??)
+    }
+
+    /// Cuts power at once and has the loop latch an emergency stop from
+    /// `source`, without waiting for it (for threads outside any runtime).
+    pub fn emergency_stop_now(&self, source: StopSource) {
+        self.stop_line.trip(source);
+        let (reply, _) = oneshot::channel();
+        let _ = self.requests.send(LoopRequest::Command {
+            command: Command::EmergencyStop(source),
+            reply,
+        });
     }
 
     pub async fn programs(&self) -> Result<Vec<Arc<ProgramInfo>>, HandleError> {
         let rx = self.ask(|reply| LoopRequest::Programs { reply })?;
-        rx.await.map_err(|_| HandleError::LoopGone)
+        reply(rx, REPLY_TIMEOUT).await
     }
 
     /// Replaces the program catalog (after the programs directory was
@@ -137,7 +191,7 @@ impl ChairHandle {
         catalog: Box<dyn ProgramCatalog>,
     ) -> Result<(), HandleError> {
         let rx = self.ask(|reply| LoopRequest::InstallCatalog { catalog, reply })?;
-        rx.await.map_err(|_| HandleError::LoopGone)
+        reply(rx, REPLY_TIMEOUT).await
     }
 
     /// Blocking forms, for threads outside any async runtime.
@@ -151,6 +205,9 @@ impl ChairHandle {
     }
 
     pub fn command_blocking(&self, command: Command) -> Result<(), HandleError> {
+        if let Command::EmergencyStop(source) = command {
+            self.stop_line.trip(source);
+        }
         let rx = self.ask(|reply| LoopRequest::Command { command, reply })?;
         Ok(rx.blocking_recv().map_err(|_| HandleError::LoopGone)??)
     }
@@ -189,6 +246,9 @@ pub struct ControlLoop {
     handle: ChairHandle,
     thread: JoinHandle<()>,
     watchdog: Option<(Arc<Heartbeat>, JoinHandle<()>)>,
+    /// Closed when the loop thread has finished.
+    finished: mpsc::Receiver<()>,
+    kill: Arc<dyn KillSwitch>,
 }
 
 /// Heartbeat between the loop and its watchdog.
@@ -219,6 +279,9 @@ impl ControlLoop {
     ) -> std::io::Result<Self> {
         let (requests, rx) = mpsc::channel();
         let (status_tx, status) = watch::channel(chair.engine().status());
+        let status_tx = Arc::new(status_tx);
+        let stop_line = chair.stop_line();
+        let (finished_tx, finished) = mpsc::channel::<()>();
         let (events, _) = broadcast::channel(1024);
         let handed_out = Arc::new(AtomicU64::new(0));
         let heartbeat = Arc::new(Heartbeat {
@@ -240,9 +303,11 @@ impl ControlLoop {
                 Duration::from_millis(1),
                 (limit / 4).max(Duration::from_millis(1)),
             );
+            let kill = Arc::clone(&kill);
+            let status = Arc::clone(&status_tx);
             let thread = std::thread::Builder::new()
                 .name("tarsal-watchdog".into())
-                .spawn(move || watch_loop(&hb, kill.as_ref(), limit, nap))?;
+                .spawn(move || watch_loop(&hb, kill.as_ref(), &status, limit, nap))?;
             Some((Arc::clone(&heartbeat), thread))
         };
         let runner = Runner {
@@ -260,16 +325,23 @@ impl ControlLoop {
         };
         let thread = std::thread::Builder::new()
             .name("tarsal-control".into())
-            .spawn(move || runner.run())?;
+            .spawn(move || {
+                // Dropped when the thread ends, however it ends.
+                let _finished = finished_tx;
+                runner.run();
+            })?;
         Ok(Self {
             handle: ChairHandle {
                 requests,
                 status,
                 events,
                 handed_out,
+                stop_line,
             },
             thread,
             watchdog,
+            finished,
+            kill,
         })
     }
 
@@ -278,20 +350,42 @@ impl ControlLoop {
     }
 
     /// Ends any session (recorded as stopped), leaves the outputs safe, and
-    /// waits for the loop to finish handing out its last events.
-    pub fn shutdown(mut self) {
+    /// waits — at most `limit` — for the loop to finish handing out its last
+    /// events. Returns `false` when the loop did not finish in time: the kill
+    /// switch is then tripped and the thread abandoned (the caller should
+    /// end the process).
+    pub fn shutdown(mut self, limit: Duration) -> bool {
+        let _ = self.handle.requests.send(LoopRequest::Shutdown);
+        let finished = !matches!(
+            self.finished.recv_timeout(limit),
+            Err(mpsc::RecvTimeoutError::Timeout)
+        );
+        if !finished {
+            self.kill.trip();
+            tracing::error!(
+                waited_ms = limit.as_millis() as u64,
+                "the control loop did not stop in time; power is cut and it is abandoned"
+            );
+            return false;
+        }
         if let Some((hb, thread)) = self.watchdog.take() {
             hb.stop.store(true, Ordering::Release);
             let _ = thread.join();
         }
-        let _ = self.handle.requests.send(LoopRequest::Shutdown);
         if self.thread.join().is_err() {
             tracing::error!("the control loop thread panicked");
         }
+        true
     }
 }
 
-fn watch_loop(hb: &Heartbeat, kill: &dyn KillSwitch, limit: Duration, nap: Duration) {
+fn watch_loop(
+    hb: &Heartbeat,
+    kill: &dyn KillSwitch,
+    status: &watch::Sender<ChairStatus>,
+    limit: Duration,
+    nap: Duration,
+) {
     while !hb.stop.load(Ordering::Acquire) {
         std::thread::sleep(nap);
         let now = hb.origin.elapsed().as_nanos() as u64;
@@ -305,15 +399,30 @@ fn watch_loop(hb: &Heartbeat, kill: &dyn KillSwitch, limit: Duration, nap: Durat
                 late_ms = since.as_millis() as u64,
                 "control loop stopped ticking; power to the actuators cut"
             );
+            // Clients learn it now, not when (or if) the loop resumes.
+            status.send_modify(|s| show_stuck(s, since));
         }
     }
+}
+
+/// The status as it is while the loop is stuck: the outputs are off (the
+/// kill switch), and a loop-overrun fault is latched.
+fn show_stuck(s: &mut ChairStatus, late_by: Duration) {
+    let fault = Fault::LoopOverrun { late_by };
+    let mut faults = s.faults.to_vec();
+    faults.push(fault);
+    s.faults = Arc::from(faults);
+    if s.state != ChairState::Estop {
+        s.state = ChairState::Fault;
+    }
+    s.outputs = tarsal_core::model::Outputs::SAFE;
 }
 
 struct Runner<H> {
     chair: Chair<H>,
     config: LoopConfig,
     rx: mpsc::Receiver<LoopRequest>,
-    status: watch::Sender<ChairStatus>,
+    status: Arc<watch::Sender<ChairStatus>>,
     events: broadcast::Sender<Arc<EventRecord>>,
     sinks: Vec<mpsc::Sender<EventRecord>>,
     handed_out: Arc<AtomicU64>,

@@ -9,4 +9,6 @@ pub mod chair;
 pub mod control_loop;
 
 pub use chair::Chair;
-pub use control_loop::{ChairHandle, ControlLoop, HandleError, LoopConfig, Pacing};
+pub use control_loop::{
+    ChairHandle, ControlLoop, HandleError, LoopConfig, Pacing, REPLY_TIMEOUT, SHUTDOWN_TIMEOUT,
+};

@@ -76,6 +76,12 @@ pub enum InjectedFault {
     },
     /// The I/O bus to the chair's boards fails: every read and write errors.
     BusFailure,
+    /// The next read hangs for this many seconds of real time (at most 60),
+    /// holding up the control loop's thread — as a wedged driver would.
+    /// Then the fault clears itself.
+    IoHang {
+        seconds: u32,
+    },
 }
 
 /// What physically happens in the simulated chair, for tests and plots.
@@ -489,6 +495,20 @@ fn rails(sensor: SensorId) -> (f64, f64) {
 impl Hardware for Simulator {
     fn read(&mut self, now: Duration) -> Result<SensorReadings, HardwareError> {
         let handle = self.handle.clone();
+        let hang = {
+            let mut shared = handle.lock();
+            let hang = shared.faults.iter().find_map(|f| match f {
+                InjectedFault::IoHang { seconds } => Some(*seconds),
+                _ => None,
+            });
+            shared
+                .faults
+                .retain(|f| !matches!(f, InjectedFault::IoHang { .. }));
+            hang
+        };
+        if let Some(seconds) = hang {
+            std::thread::sleep(Duration::from_secs(u64::from(seconds.min(60))));
+        }
         let mut shared = handle.lock();
         self.advance(now, &shared);
         self.actuate(&shared);

@@ -256,7 +256,13 @@ pub fn watch(bus: &Bus, json_out: bool) -> Result<ExitCode> {
 }
 
 pub fn programs(bus: &Bus, json_out: bool) -> Result<ExitCode> {
-    let list = with_chair(bus, async |_, chair| chair.list_programs().await)?;
+    let (list, problems, loading) = with_chair(bus, async |_, chair| {
+        Ok((
+            chair.list_programs().await?,
+            chair.program_problems().await?,
+            chair.programs_loading().await?,
+        ))
+    })?;
     if json_out {
         println!("{}", serde_json::to_string_pretty(&list)?);
     } else {
@@ -269,6 +275,12 @@ pub fn programs(bus: &Bus, json_out: bool) -> Result<ExitCode> {
             );
             println!("{:<20}          {}", "", p.description);
             println!("{:<20}          uses: {}", "", p.uses.join(", "));
+        }
+        if loading {
+            println!("(more programs are still loading)");
+        }
+        for (file, reason) in &problems {
+            println!("not loaded: {file}: {reason}");
         }
     }
     Ok(ExitCode::SUCCESS)

@@ -296,8 +296,13 @@ enum ProgramCmd {
         #[arg(long, value_enum)]
         toolchain: Option<program::build::Toolchain>,
         /// Do not load the results to check them (for deliberately broken test plugins)
-        #[arg(long)]
+        #[arg(long, conflicts_with = "bundle")]
         no_verify: bool,
+        /// These are the programs shipped with Tarsal: write the bundle
+        /// manifest (bundle.toml, ids and SHA-256s) beside them, so no other
+        /// file can take their ids
+        #[arg(long)]
+        bundle: bool,
     },
     /// Show what a plugin says about itself; exit status 2 when it does not load
     Info { file: PathBuf },
@@ -427,13 +432,14 @@ fn run(cli: &Cli) -> Result<ExitCode> {
                 out,
                 toolchain,
                 no_verify,
+                bundle,
             } => {
                 let dirs = if dirs.is_empty() {
                     vec![PathBuf::from(".")]
                 } else {
                     dirs.clone()
                 };
-                program::build(&dirs, out.as_deref(), *toolchain, !no_verify)
+                program::build(&dirs, out.as_deref(), *toolchain, !no_verify, *bundle)
             }
             ProgramCmd::Info { file } => program::info(file, cli.json),
             ProgramCmd::Check {

@@ -227,10 +227,18 @@ pub struct SessionSection {
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct ProgramsSection {
-    /// Where the program plugins (`*.wasm` components) are.
+    /// Where the program plugins shipped with Tarsal are (`*.wasm`
+    /// components and their bundle manifest).
     pub dir: PathBuf,
+    /// Programs installed on this chair from elsewhere; they may not take a
+    /// bundled program's id.
+    pub local_dir: Option<PathBuf>,
     /// Where compiled plugins are kept between starts.
     pub cache_dir: PathBuf,
+    /// Loading (or reloading) the programs stops after this long; files not
+    /// reached by then are reported, not loaded.
+    #[serde(rename = "load_timeout_s", deserialize_with = "config_file::seconds")]
+    pub load_timeout: Duration,
     /// Instruction budget of one tick, in millions.
     pub tick_budget_million_instructions: u64,
     /// Memory a plugin instance may use.
@@ -242,7 +250,9 @@ impl Default for ProgramsSection {
         let limits = tarsal_plugin_host::Limits::default();
         Self {
             dir: PathBuf::from(DEFAULT_PROGRAMS_DIR),
+            local_dir: None,
             cache_dir: PathBuf::from(DEFAULT_CACHE_DIR),
+            load_timeout: Duration::from_secs(300),
             tick_budget_million_instructions: limits.tick_fuel / 1_000_000,
             memory_limit_mib: (limits.memory_bytes >> 20) as u64,
         }
@@ -250,6 +260,13 @@ impl Default for ProgramsSection {
 }
 
 impl ProgramsSection {
+    pub fn sources(&self) -> tarsal_plugin_host::ProgramSources {
+        tarsal_plugin_host::ProgramSources {
+            bundled: self.dir.clone(),
+            local: self.local_dir.clone(),
+        }
+    }
+
     pub fn limits(&self) -> tarsal_plugin_host::Limits {
         tarsal_plugin_host::Limits {
             tick_fuel: self.tick_budget_million_instructions * 1_000_000,
@@ -351,6 +368,12 @@ impl Config {
             1000.0,
             "programs.tick_budget_million_instructions",
             "million",
+        );
+        c.duration(
+            config.programs.load_timeout,
+            Duration::from_secs(10),
+            Duration::from_secs(3600),
+            "programs.load_timeout_s",
         );
         c.range(
             config.programs.memory_limit_mib as f64,

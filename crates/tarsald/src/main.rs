@@ -14,10 +14,11 @@ use std::time::{Duration, Instant, SystemTime};
 use tarsal_core::Engine;
 use tarsal_core::profile::{ChairProfile, STANDARD_PROFILE_NAME, STANDARD_PROFILE_TOML};
 use tarsal_core::session::{OptionValue, Outcome, SessionOptions};
+use tarsal_core::text::one_line;
 use tarsal_core::units::Intensity;
 use tarsal_core::wallclock::UnixMillis;
-use tarsal_plugin_host::{Library, ProgramSet};
-use tarsal_runtime::{Chair, ChairHandle, ControlLoop, LoopConfig, Pacing};
+use tarsal_plugin_host::{Library, ProgramSet, ProgramSources};
+use tarsal_runtime::{Chair, ChairHandle, ControlLoop, HandleError, LoopConfig, Pacing};
 use tarsal_sim::Simulator;
 use tarsal_store::{Store, StoreWriter};
 
@@ -69,6 +70,9 @@ struct Args {
     /// Directory of program plugins (*.wasm) [default: /usr/lib/tarsal/programs]
     #[arg(long, value_name = "DIR")]
     programs: Option<PathBuf>,
+    /// Directory of programs installed on this chair, besides the bundled ones
+    #[arg(long, value_name = "DIR")]
+    local_programs: Option<PathBuf>,
     /// Directory for compiled plugins [default: /var/cache/tarsal/programs]
     #[arg(long, value_name = "DIR")]
     program_cache: Option<PathBuf>,
@@ -187,7 +191,10 @@ fn run(args: Args) -> Result<ExitCode> {
         Some(config.programs.cache_dir.clone()),
     )
     .map_err(|e| anyhow::anyhow!("starting the plugin host: {e}"))?;
-    let programs = load_programs(&library, &config.programs.dir);
+    // The loop and D-Bus start at once with the built-in programs; the
+    // plugins load in the background (a slow or hostile file cannot hold
+    // the service up) and are swapped in when ready.
+    let programs = ProgramSet::loading(library.clone());
 
     let period = Duration::from_secs(1) / config.service.tick_rate_hz;
     let simulator = Simulator::new(Arc::clone(&profile));
@@ -240,7 +247,8 @@ fn run(args: Args) -> Result<ExitCode> {
         .build()
         .context("starting the async runtime")?;
     let handle = control.handle();
-    let programs_dir = config.programs.dir.clone();
+    let sources = config.programs.sources();
+    let load_timeout = config.programs.load_timeout;
     let bus = config.dbus.bus();
     let serve = tarsal_dbus::server::ServeOptions {
         handle: handle.clone(),
@@ -252,7 +260,14 @@ fn run(args: Args) -> Result<ExitCode> {
         simulator: Some(sim.clone()),
     };
     let result = runtime.block_on(async {
-        tokio::spawn(reload_on_sighup(handle.clone(), library, programs_dir));
+        let (loaded_tx, mut loaded) = tokio::sync::watch::channel(false);
+        tokio::spawn(keep_programs_loaded(
+            handle.clone(),
+            library,
+            sources,
+            load_timeout,
+            loaded_tx,
+        ));
         // Kept alive for as long as the service answers on D-Bus.
         let _dbus = match &bus {
             Some(bus) => {
@@ -264,6 +279,7 @@ fn run(args: Args) -> Result<ExitCode> {
         };
         match &args.program {
             Some(program) => {
+                let _ = loaded.wait_for(|done| *done).await;
                 seat_simulated_client(&handle, &sim, program).await;
                 let auto_confirm = args.auto_confirm.map(Duration::from_secs);
                 run_one_session(&handle, program, session_options(&args)?, auto_confirm).await
@@ -275,7 +291,12 @@ fn run(args: Args) -> Result<ExitCode> {
             }
         }
     });
-    control.shutdown();
+    if !control.shutdown(tarsal_runtime::SHUTDOWN_TIMEOUT) {
+        // The loop is stuck (its power is cut): it cannot be waited for, and
+        // neither can the store behind it. Exit rather than hang.
+        tracing::error!("exiting without a clean shutdown");
+        std::process::exit(1);
+    }
     store_writer.join();
     if let Some(mqtt) = mqtt {
         mqtt.shutdown();
@@ -284,43 +305,62 @@ fn run(args: Args) -> Result<ExitCode> {
     result
 }
 
-/// Loads the programs directory, logging every file that does not load.
-fn load_programs(library: &Library, dir: &Path) -> ProgramSet {
-    let report = library.load_dir(dir);
+/// Loads the programs, logging every file that does not load.
+fn load_programs(library: &Library, sources: &ProgramSources, time: Duration) -> ProgramSet {
+    let report = library.load_sources(sources, Some(time));
     for problem in &report.problems {
         tracing::warn!("program not loaded: {problem}");
     }
     for p in &report.plugins {
         tracing::info!(
             program = %p.info.id,
-            version = %p.info.version,
-            file = %p.file.display(),
+            version = %one_line(&p.info.version, 40),
+            file = %tarsal_plugin_host::files::shown(&p.file),
             cached = p.from_cache,
+            origin = ?p.origin,
             "program loaded"
         );
     }
     ProgramSet::new(library.clone(), report)
 }
 
-/// On SIGHUP, reloads the programs directory (compiling away from the
-/// control loop) and swaps the new catalog in.
-async fn reload_on_sighup(handle: ChairHandle, library: Library, dir: PathBuf) {
+/// Loads the programs (compiling away from the control loop) and swaps the
+/// new catalog in; again on every SIGHUP, one load at a time. `loaded`
+/// turns true once the first load is in.
+async fn keep_programs_loaded(
+    handle: ChairHandle,
+    library: Library,
+    sources: ProgramSources,
+    time: Duration,
+    loaded: tokio::sync::watch::Sender<bool>,
+) {
     use tokio::signal::unix::{SignalKind, signal};
-    let Ok(mut hup) = signal(SignalKind::hangup()) else {
-        tracing::warn!("cannot listen for SIGHUP; programs are not reloadable");
-        return;
+    let mut hup = match signal(SignalKind::hangup()) {
+        Ok(s) => Some(s),
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot listen for SIGHUP; programs are not reloadable");
+            None
+        }
     };
-    while hup.recv().await.is_some() {
-        tracing::info!(dir = %dir.display(), "reloading programs");
-        let (lib, d) = (library.clone(), dir.clone());
-        let Ok(set) = tokio::task::spawn_blocking(move || load_programs(&lib, &d)).await else {
-            continue;
-        };
-        let count = set.plugins().len();
-        if handle.install_catalog(Box::new(set)).await.is_err() {
+    loop {
+        let (lib, src) = (library.clone(), sources.clone());
+        match tokio::task::spawn_blocking(move || load_programs(&lib, &src, time)).await {
+            Ok(set) => {
+                let count = set.plugins().len();
+                match handle.install_catalog(Box::new(set)).await {
+                    Ok(()) => tracing::info!(programs = count, "programs ready"),
+                    Err(HandleError::LoopGone) => return,
+                    Err(e) => tracing::error!(error = %e, "could not install the programs"),
+                }
+            }
+            Err(e) => tracing::error!(error = %e, "loading the programs failed"),
+        }
+        loaded.send_replace(true);
+        let Some(hup) = hup.as_mut() else { return };
+        if hup.recv().await.is_none() {
             return;
         }
-        tracing::info!(programs = count, "programs reloaded");
+        tracing::info!(dir = %sources.bundled.display(), "reloading programs");
     }
 }
 
@@ -345,6 +385,9 @@ fn apply_flags(config: &mut Config, args: &Args) -> Result<()> {
     }
     if let Some(dir) = &args.programs {
         config.programs.dir = dir.clone();
+    }
+    if let Some(dir) = &args.local_programs {
+        config.programs.local_dir = Some(dir.clone());
     }
     if let Some(dir) = &args.program_cache {
         config.programs.cache_dir = dir.clone();

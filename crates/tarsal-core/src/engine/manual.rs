@@ -2,9 +2,10 @@
 //! actuators), and filling or draining the bath by hand from the panel. Both
 //! go through the safety supervisor like any program request.
 
-use super::{Engine, Refusal};
+use super::{Allowance, Engine, Refusal};
 use crate::event::EventKind;
 use crate::model::{CalfCommand, FootRollerCommand, HeaterId, Request, SensorReadings, Side};
+use crate::profile::Equipment;
 use crate::session::ChairState;
 use crate::units::{Celsius, Intensity, Litres, Percent};
 use serde::{Deserialize, Serialize};
@@ -75,6 +76,53 @@ impl ManualCommand {
     }
 }
 
+impl std::fmt::Display for ManualCommand {
+    /// The command in words, for the event log: "the left foot roller:
+    /// carriage to 50 %, …", "the sole heat pad switched off".
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::FootRoller { side, command: c } if c.is_off() => {
+                write!(
+                    f,
+                    "the {side} foot roller stopped (carriage at {:.0})",
+                    c.position
+                )
+            }
+            Self::FootRoller { side, command: c } => write!(
+                f,
+                "the {side} foot roller: carriage to {:.0} at {:.0}, pressure {:.0}, {} at {}",
+                c.position,
+                c.travel_speed,
+                c.pressure,
+                c.motion.code(),
+                c.motion_rate
+            ),
+            Self::CalfUnit { side, command: c } if c.is_off() => {
+                write!(f, "the {side} calf unit released")
+            }
+            Self::CalfUnit { side, command: c } => write!(
+                f,
+                "the {side} calf unit: cells {:.0}, {:.0}, {:.0} (ankle, mid, upper), kneading {:.0}",
+                c.cells.0[0], c.cells.0[1], c.cells.0[2], c.kneading_speed
+            ),
+            Self::Heater {
+                heater,
+                setpoint: Some(sp),
+            } => write!(f, "the {heater} set to {sp}"),
+            Self::Heater {
+                heater,
+                setpoint: None,
+            } => write!(f, "the {heater} switched off"),
+            Self::FillValve { open: true } => f.write_str("the fill valve opened"),
+            Self::FillValve { open: false } => f.write_str("the fill valve closed"),
+            Self::DrainPump { on: true } => f.write_str("the drain pump on"),
+            Self::DrainPump { on: false } => f.write_str("the drain pump off"),
+            Self::JetPump { power } => write!(f, "the jet pump at {power:.0}"),
+            Self::AllOff => f.write_str("everything off"),
+        }
+    }
+}
+
 /// Service mode state.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub(super) struct ServiceMode {
@@ -119,7 +167,17 @@ impl Engine {
         let Some(service) = self.service.as_mut() else {
             return Err(Refusal::NotInServiceMode);
         };
-        command.apply(&mut service.request);
+        // A value no actuator can take is the technician's typo, refused
+        // here; it never reaches the supervisor as a broken request.
+        let mut request = service.request;
+        command.apply(&mut request);
+        if let Err(e) = crate::supervisor::check_domain(&request) {
+            return Err(Refusal::InvalidValue {
+                what: format!("{} = {}", e.field, e.value),
+                allowed: e.allowed.into(),
+            });
+        }
+        service.request = request;
         self.push(EventKind::ServiceCommand { command });
         Ok(())
     }
@@ -158,10 +216,7 @@ impl Engine {
 
     /// The request of the idle chair: a manual fill or drain, if one is
     /// going; finishes it when the level is reached.
-    pub(super) fn manual_bath_request(
-        &mut self,
-        sensors: &SensorReadings,
-    ) -> Option<(Intensity, bool, bool)> {
+    pub(super) fn manual_bath_request(&mut self, sensors: &SensorReadings) -> Option<Allowance> {
         let action = self.manual_bath?;
         let bath = self.profile.bath.as_ref()?;
         let done = match action {
@@ -181,14 +236,27 @@ impl Engine {
             BathAction::Drain => self.request.bath.drain = true,
             BathAction::Stop => {}
         }
-        Some((Intensity::DEFAULT, false, true))
+        Some(Allowance {
+            intensity: Intensity::DEFAULT,
+            heat: false,
+            bath: true,
+            declared: Equipment {
+                bath: true,
+                ..Equipment::default()
+            },
+        })
     }
 
     /// The service-mode request.
-    pub(super) fn service_request(&mut self) -> Option<(Intensity, bool, bool)> {
+    pub(super) fn service_request(&mut self) -> Option<Allowance> {
         let service = self.service?;
         self.request = service.request;
-        Some((service.intensity, true, true))
+        Some(Allowance {
+            intensity: service.intensity,
+            heat: true,
+            bath: true,
+            declared: self.profile.equipment(),
+        })
     }
 }
 

@@ -6,14 +6,15 @@
 
 use crate::config_file::human_duration;
 use crate::event::{Event, EventKind, Fault, StopSource};
-use crate::model::{FootRollerCommand, Heaters, Outputs, Request, SensorReadings, Side};
+use crate::model::{FootRollerCommand, HeaterId, Heaters, Outputs, Request, SensorReadings, Side};
 use crate::profile::ChairProfile;
+use crate::profile::Equipment;
 use crate::program::{
-    CatalogError, ChairLimits, OptionError, Program, ProgramError, ProgramErrorKind, ProgramInfo,
-    ProgramInput, ProgramStatus,
+    CatalogError, CatalogProblem, ChairLimits, OptionError, Program, ProgramError,
+    ProgramErrorKind, ProgramInfo, ProgramInput, ProgramStatus,
 };
 use crate::session::{ChairState, Outcome, SessionId, SessionOptions};
-use crate::supervisor::{Demand, Mode, Supervisor};
+use crate::supervisor::{Demand, Mode, StaffHold, Supervisor};
 use crate::units::{Celsius, Intensity, PercentPerSecond};
 use std::sync::Arc;
 use std::time::Duration;
@@ -158,6 +159,13 @@ pub struct ChairStatus {
     pub sanitation_owed: bool,
     /// The salon requires sanitizing between clients.
     pub sanitation_required: bool,
+    /// Program files that could not be offered, and why.
+    pub program_problems: Arc<[CatalogProblem]>,
+    /// The programs are still loading: more will be offered soon.
+    pub programs_loading: bool,
+    /// Changes whenever the set of programs may have changed (a load or
+    /// reload finished): clients list the programs again.
+    pub programs_revision: u64,
 }
 
 struct Session {
@@ -181,9 +189,12 @@ struct Session {
     progress: f64,
     remaining: Duration,
     awaiting_staff: bool,
-    /// Since when the program has been waiting for staff, if it is.
-    awaiting_since: Option<Duration>,
-    /// Time spent waiting for staff (does not count toward the session limit).
+    /// While the program waits for staff, the chair idles: what it may still
+    /// do (keep the water at the setpoint in force when the wait began).
+    staff_hold: Option<StaffHold>,
+    /// All time the program has spent waiting for staff this session. It
+    /// extends the session's time budget, but by no more than the profile's
+    /// staff timeout, which ends the session when the total reaches it.
     staff_wait: Duration,
     staff_confirmations: u32,
     last_request: Request,
@@ -213,6 +224,9 @@ pub struct Engine {
     manual_bath: Option<BathAction>,
     sanitation: SanitationPolicy,
     sanitation_owed: bool,
+    program_problems: Arc<[CatalogProblem]>,
+    programs_loading: bool,
+    programs_revision: u64,
 }
 
 impl Engine {
@@ -236,7 +250,33 @@ impl Engine {
             manual_bath: None,
             sanitation: SanitationPolicy::default(),
             sanitation_owed: false,
+            program_problems: Arc::from(Vec::new()),
+            programs_loading: false,
+            programs_revision: 0,
         }
+    }
+
+    /// A new program catalog is in force: whether more programs are still
+    /// loading, and the program files that could not be offered. Each
+    /// problem not already known is recorded as a `program.refused` event,
+    /// so staff, technicians and operators learn of it, not only the journal.
+    pub fn programs_changed(&mut self, loading: bool, problems: Vec<CatalogProblem>) {
+        self.programs_loading = loading;
+        self.programs_revision += 1;
+        self.revision += 1;
+        if *self.program_problems == *problems {
+            return;
+        }
+        for p in &problems {
+            if !self.program_problems.contains(p) {
+                self.push(EventKind::ProgramRefused {
+                    file: p.file.clone(),
+                    reason: p.reason.clone(),
+                });
+            }
+        }
+        self.program_problems = Arc::from(problems);
+        self.revision += 1;
     }
 
     /// How sanitizing is handled; `owed` says whether a client session has
@@ -310,6 +350,9 @@ impl Engine {
             manual_bath: self.manual_bath,
             sanitation_owed: self.sanitation_owed,
             sanitation_required: self.sanitation.required_between_clients,
+            program_problems: Arc::clone(&self.program_problems),
+            programs_loading: self.programs_loading,
+            programs_revision: self.programs_revision,
         }
     }
 
@@ -340,7 +383,7 @@ impl Engine {
             progress: 0.0,
             remaining: info.duration,
             awaiting_staff: false,
-            awaiting_since: None,
+            staff_hold: None,
             staff_wait: Duration::ZERO,
             staff_confirmations: 0,
             last_request: Request::OFF,
@@ -349,6 +392,7 @@ impl Engine {
             initials: Vec::new(),
         });
         self.manual_bath = None;
+        self.supervisor.begin_session();
         self.state = ChairState::Preparing;
         self.push(EventKind::SessionStarted {
             program: info.id.clone(),
@@ -475,7 +519,7 @@ impl Engine {
                     .all(|c| c.is_alphabetic() || c == '.' || c == '-');
                 if initials.chars().count() > 8 || !letters {
                     return Err(Refusal::InvalidValue {
-                        what: format!("initials `{initials}`"),
+                        what: format!("initials `{}`", crate::text::echo(&initials)),
                         allowed: "up to 8 letters (dots and hyphens allowed)".into(),
                     });
                 }
@@ -548,20 +592,32 @@ impl Engine {
             self.enter_estop(StopSource::Button);
         }
         self.request = Request::OFF;
-        let demand = self.advance_session(dt, sensors);
+        let allowance = self.advance_session(dt, sensors);
+        let staff_hold = match self.state {
+            ChairState::Running | ChairState::Paused => {
+                self.session.as_ref().and_then(|s| s.staff_hold)
+            }
+            _ => None,
+        };
 
         let mut scratch = std::mem::take(&mut self.scratch);
         scratch.clear();
         let verdict = {
             let info = self.session.as_ref().map(|s| Arc::clone(&s.info));
-            let mode = match (self.state, demand) {
+            let mode = match (self.state, allowance) {
                 (state, _) if state.is_latched() => Mode::Latched,
-                (_, Some((intensity, heat, bath))) => Mode::Active(Demand {
+                (state, Some(a)) => Mode::Active(Demand {
                     request: &self.request,
-                    intensity,
-                    heat,
-                    bath,
-                    source: info.as_deref().map_or("chair", |i| i.id.as_str()),
+                    intensity: a.intensity,
+                    heat: a.heat,
+                    bath: a.bath,
+                    declared: a.declared,
+                    staff_hold,
+                    source: match (&info, state) {
+                        (_, ChairState::Service) => "service-mode",
+                        (Some(i), _) => i.id.as_str(),
+                        (None, _) => "chair",
+                    },
                 }),
                 (_, None) => Mode::Idle,
             };
@@ -586,13 +642,9 @@ impl Engine {
         self.supervisor.outputs()
     }
 
-    /// Moves the session along and fills `self.request`; returns the demand
-    /// parameters when the supervisor should apply the request.
-    fn advance_session(
-        &mut self,
-        dt: Duration,
-        sensors: &SensorReadings,
-    ) -> Option<(Intensity, bool, bool)> {
+    /// Moves the session along and fills `self.request`; returns what the
+    /// supervisor may let through when it should apply the request.
+    fn advance_session(&mut self, dt: Duration, sensors: &SensorReadings) -> Option<Allowance> {
         let now = self.now;
         let profile = Arc::clone(&self.profile);
         if self.session.is_none() {
@@ -603,31 +655,44 @@ impl Engine {
             };
         }
         let session = self.session.as_mut()?;
-        let params = (session.intensity, session.heat, session.options.bath);
+        let params = Allowance {
+            intensity: session.intensity,
+            heat: session.heat,
+            bath: session.options.bath,
+            declared: session.info.uses,
+        };
 
         let live = matches!(
             self.state,
             ChairState::Preparing | ChairState::Running | ChairState::Paused
         );
-        let active = now
-            .saturating_sub(session.started_at)
-            .saturating_sub(session.staff_wait);
-        if live && active >= profile.session.max_duration {
-            let detail = format!(
-                "it reached the {} limit",
-                human_duration(profile.session.max_duration)
-            );
+        // Every moment of the session counts, pauses and staff waits
+        // included; time waiting for staff (the chair idle) extends the
+        // budget, by no more than the staff timeout.
+        let limits = &profile.session;
+        let in_session = now.saturating_sub(session.started_at);
+        let budget = limits.max_duration + session.staff_wait.min(limits.staff_timeout);
+        if live && in_session >= budget {
+            let detail = if session.staff_wait.is_zero() {
+                format!(
+                    "it reached the {} limit",
+                    human_duration(limits.max_duration)
+                )
+            } else {
+                format!(
+                    "it reached the {} limit (plus {} waiting for staff)",
+                    human_duration(limits.max_duration),
+                    human_duration(session.staff_wait.min(limits.staff_timeout))
+                )
+            };
             self.begin_finishing(Outcome::TimeLimit, detail);
             return self.park(params, sensors);
         }
-        if live
-            && let Some(since) = session.awaiting_since
-            && now.saturating_sub(since) >= profile.session.staff_timeout
-        {
+        if live && session.staff_wait >= limits.staff_timeout {
             let detail = format!(
-                "nobody confirmed “{}” within {}",
+                "nobody confirmed “{}”: the program waited for staff {} in all, the most a session may",
                 session.info.step_title(session.step as usize),
-                human_duration(profile.session.staff_timeout)
+                human_duration(limits.staff_timeout)
             );
             self.begin_finishing(Outcome::Stopped, detail);
             return self.park(params, sensors);
@@ -681,8 +746,10 @@ impl Engine {
         &mut self,
         dt: Duration,
         sensors: &SensorReadings,
-        params: (Intensity, bool, bool),
-    ) -> Option<(Intensity, bool, bool)> {
+        params: Allowance,
+    ) -> Option<Allowance> {
+        let session_limit = self.session_limit();
+        let water_in_force = self.supervisor.setpoints()[HeaterId::Water];
         let session = self.session.as_mut()?;
         if session.called {
             session.elapsed += dt;
@@ -722,17 +789,23 @@ impl Engine {
                 }
                 session.step = out.step;
                 session.progress = out.progress;
+                // Never more than the session may still last, whatever the
+                // program says (a huge number would wrap in clients).
+                let left =
+                    session_limit.saturating_sub(self.now.saturating_sub(session.started_at));
                 session.remaining = out
                     .remaining
-                    .unwrap_or_else(|| session.info.duration.saturating_sub(session.elapsed));
+                    .unwrap_or_else(|| session.info.duration.saturating_sub(session.elapsed))
+                    .min(left);
                 session.awaiting_staff = out.status == ProgramStatus::AwaitingStaff;
                 if session.awaiting_staff {
-                    if session.awaiting_since.is_some() {
-                        session.staff_wait += dt;
-                    }
-                    session.awaiting_since.get_or_insert(self.now);
+                    session.staff_wait += dt;
+                    // When the wait begins, the water keeps what it had.
+                    session.staff_hold.get_or_insert(StaffHold {
+                        water: water_in_force,
+                    });
                 } else {
-                    session.awaiting_since = None;
+                    session.staff_hold = None;
                 }
                 session.last_request = out.request;
                 self.request = out.request;
@@ -772,12 +845,14 @@ impl Engine {
         }
     }
 
+    /// The longest a session may last in all: the profile's maximum plus
+    /// the most time waiting for staff may add.
+    fn session_limit(&self) -> Duration {
+        self.profile.session.max_duration + self.profile.session.staff_timeout
+    }
+
     /// The finishing request: carriages back to park (when needed), everything else off.
-    fn park(
-        &mut self,
-        params: (Intensity, bool, bool),
-        sensors: &SensorReadings,
-    ) -> Option<(Intensity, bool, bool)> {
+    fn park(&mut self, params: Allowance, sensors: &SensorReadings) -> Option<Allowance> {
         if self.needs_parking(sensors)
             && let Some(f) = &self.profile.foot_rollers
         {
@@ -797,7 +872,7 @@ impl Engine {
             s.ending = Some((outcome, detail));
             s.state_since = now;
             s.awaiting_staff = false;
-            s.awaiting_since = None;
+            s.staff_hold = None;
         }
         self.state = ChairState::Finishing;
     }
@@ -889,6 +964,19 @@ impl Engine {
             kind,
         });
     }
+}
+
+/// What the supervisor may let through this tick, besides the limits of the
+/// profile: staff's adjustments and the parts the requester may drive.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) struct Allowance {
+    pub intensity: Intensity,
+    /// Heat allowed (pads and water heater).
+    pub heat: bool,
+    /// Bath allowed (fill, jets, water heater).
+    pub bath: bool,
+    /// The parts the program declared it uses; the others are held off.
+    pub declared: Equipment,
 }
 
 /// A program's step index and progress must make sense.

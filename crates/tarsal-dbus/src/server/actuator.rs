@@ -168,46 +168,77 @@ fn command(
     map: &HashMap<String, OwnedVariant>,
 ) -> Result<ManualCommand, ChairError> {
     let allowed = keys(id);
-    let wrong = |key: &str| {
+    let unknown = |key: &str| {
         ChairError::InvalidValue(format!(
-            "`{key}` is not a setting of the {id}; allowed: {allowed}"
+            "`{}` is not a setting of the {id}; allowed: {allowed}",
+            tarsal_core::text::echo(key)
         ))
     };
-    let num = |key: &str| -> Result<f64, ChairError> {
-        map.get(key)
-            .map_or(Ok(0.0), |v| number(v).ok_or_else(|| wrong(key)))
+    let wrong_type = |key: &str, want: &str, v: &OwnedVariant| {
+        ChairError::InvalidValue(format!(
+            "`{key}` of the {id} must be {want}, not a value of D-Bus type `{}`",
+            v.value_signature()
+        ))
+    };
+    // Keys not given are off or zero; given ones must be numbers in range.
+    let num = |key: &str, (lo, hi): (f64, f64), unit: &str| -> Result<f64, ChairError> {
+        let Some(v) = map.get(key) else {
+            return Ok(0.0);
+        };
+        let n = number(v).ok_or_else(|| wrong_type(key, "a number", v))?;
+        if n >= lo && n <= hi {
+            return Ok(n);
+        }
+        let range = if hi.is_finite() {
+            format!("{lo}–{hi} {unit}")
+        } else {
+            format!("{lo} {unit} or more")
+        };
+        Err(ChairError::InvalidValue(format!(
+            "`{key}` = {n} is out of range for the {id}; allowed: {range}"
+        )))
     };
     let flag = |key: &str| -> Result<bool, ChairError> {
         map.get(key).map_or(Ok(false), |v| match value(v) {
             Some(OptionValue::Bool(b)) => Ok(b),
-            _ => Err(wrong(key)),
+            _ => Err(wrong_type(key, "true or false", v)),
         })
     };
     let only = |names: &[&str]| -> Result<(), ChairError> {
         match map.keys().find(|k| !names.contains(&k.as_str())) {
-            Some(k) => Err(wrong(k)),
+            Some(k) => Err(unknown(k)),
             None => Ok(()),
         }
     };
+    const PERCENT: (f64, f64) = (0.0, 100.0);
+    const RATE: (f64, f64) = (0.0, f64::INFINITY);
     Ok(match id {
         ActuatorId::FootRoller(side) => {
             only(&["position", "speed", "pressure", "motion", "rate"])?;
-            let motion = match map.get("motion").map(|v| v.downcast_ref::<&str>()) {
+            let motions = "one of still, knead, tap, vibrate";
+            let motion = match map.get("motion") {
                 None => NodeMotion::Still,
-                Some(Ok(text)) => NodeMotion::ALL
-                    .into_iter()
-                    .find(|m| m.code() == text)
-                    .ok_or_else(|| wrong("motion"))?,
-                Some(Err(_)) => return Err(wrong("motion")),
+                Some(v) => match v.downcast_ref::<&str>() {
+                    Ok(text) => NodeMotion::ALL
+                        .into_iter()
+                        .find(|m| m.code() == text)
+                        .ok_or_else(|| {
+                            ChairError::InvalidValue(format!(
+                                "`motion` = `{}` is not a motion of the {id}; allowed: {motions}",
+                                tarsal_core::text::echo(text)
+                            ))
+                        })?,
+                    Err(_) => return Err(wrong_type("motion", motions, v)),
+                },
             };
             ManualCommand::FootRoller {
                 side,
                 command: FootRollerCommand {
-                    position: Percent(num("position")?),
-                    travel_speed: PercentPerSecond(num("speed")?),
-                    pressure: Percent(num("pressure")?),
+                    position: Percent(num("position", PERCENT, "%")?),
+                    travel_speed: PercentPerSecond(num("speed", RATE, "%/s")?),
+                    pressure: Percent(num("pressure", PERCENT, "%")?),
                     motion,
-                    motion_rate: Hertz(num("rate")?),
+                    motion_rate: Hertz(num("rate", RATE, "Hz")?),
                 },
             }
         }
@@ -217,11 +248,11 @@ fn command(
                 side,
                 command: CalfCommand {
                     cells: Cells([
-                        Percent(num("ankle")?),
-                        Percent(num("mid")?),
-                        Percent(num("upper")?),
+                        Percent(num("ankle", PERCENT, "%")?),
+                        Percent(num("mid", PERCENT, "%")?),
+                        Percent(num("upper", PERCENT, "%")?),
                     ]),
-                    kneading_speed: Percent(num("kneading")?),
+                    kneading_speed: Percent(num("kneading", PERCENT, "%")?),
                 },
             }
         }
@@ -231,7 +262,7 @@ fn command(
                 heater,
                 setpoint: map
                     .contains_key("setpoint")
-                    .then(|| num("setpoint").map(Celsius))
+                    .then(|| num("setpoint", (0.0, 100.0), "°C").map(Celsius))
                     .transpose()?,
             }
         }
@@ -248,7 +279,7 @@ fn command(
         ActuatorId::JetPump => {
             only(&["power"])?;
             ManualCommand::JetPump {
-                power: Percent(num("power")?),
+                power: Percent(num("power", PERCENT, "%")?),
             }
         }
     })

@@ -51,6 +51,9 @@ pub(crate) struct View {
     pub manual_bath: String,
     pub sanitation_owed: bool,
     pub sanitation_required: bool,
+    pub program_problems: Vec<(String, String)>,
+    pub programs_loading: bool,
+    pub programs_revision: u32,
 }
 
 fn round(v: f64, step: f64) -> f64 {
@@ -119,6 +122,13 @@ impl View {
             manual_bath: s.manual_bath.map_or_else(String::new, |a| a.code().into()),
             sanitation_owed: s.sanitation_owed,
             sanitation_required: s.sanitation_required,
+            program_problems: s
+                .program_problems
+                .iter()
+                .map(|p| (p.file.clone(), p.reason.clone()))
+                .collect(),
+            programs_loading: s.programs_loading,
+            programs_revision: s.programs_revision as u32,
         }
     }
 
@@ -139,6 +149,8 @@ impl View {
             && self.feet_present == o.feet_present
             && self.sanitation_owed == o.sanitation_owed
             && self.setpoints == o.setpoints
+            && self.program_problems == o.program_problems
+            && self.programs_revision == o.programs_revision
     }
 }
 
@@ -217,7 +229,8 @@ impl Chair1 {
             let mut ids: Vec<&str> = programs.iter().map(|p| p.id.as_str()).collect();
             ids.sort_unstable();
             ChairError::UnknownProgram(format!(
-                "there is no program `{id}`; available: {}",
+                "there is no program `{}`; available: {}",
+                tarsal_core::text::echo(id),
                 ids.join(", ")
             ))
         })
@@ -556,6 +569,27 @@ impl Chair1 {
     #[zbus(property)]
     fn sanitation_required(&self) -> bool {
         self.view().sanitation_required
+    }
+
+    /// Program files that were not loaded, with the reason: (file, reason).
+    /// Each also raised a `program.refused` event.
+    #[zbus(property)]
+    fn program_problems(&self) -> Vec<(String, String)> {
+        self.view().program_problems.clone()
+    }
+
+    /// The programs are still loading (just after start): more will be
+    /// listed soon.
+    #[zbus(property)]
+    fn programs_loading(&self) -> bool {
+        self.view().programs_loading
+    }
+
+    /// Changes whenever the programs may have changed (a load or reload
+    /// finished): list them again.
+    #[zbus(property)]
+    fn programs_revision(&self) -> u32 {
+        self.view().programs_revision
     }
 
     /// The chair's model (its profile).

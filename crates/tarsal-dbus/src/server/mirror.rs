@@ -141,6 +141,9 @@ async fn publish(chair: &InterfaceRef<Chair1>, view: &Mutex<View>, new: View) ->
         manual_bath => manual_bath_changed,
         sanitation_owed => sanitation_owed_changed,
         sanitation_required => sanitation_required_changed,
+        program_problems => program_problems_changed,
+        programs_loading => programs_loading_changed,
+        programs_revision => programs_revision_changed,
         state => state_changed,
     );
     Ok(())

@@ -44,7 +44,8 @@ pub(crate) fn session_options(
     let mut confirmed = false;
     let bad = |key: &str, allowed: &str| {
         ChairError::InvalidOption(format!(
-            "option `{key}`: the value is not allowed; allowed: {allowed}"
+            "option `{}`: the value is not allowed; allowed: {allowed}",
+            tarsal_core::text::echo(key)
         ))
     };
     for (key, v) in map {

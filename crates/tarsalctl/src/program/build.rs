@@ -19,6 +19,7 @@ const TARGET: &str = "wasm32-unknown-unknown";
 const DEBIAN_RUSTC: &str = "/usr/bin/rustc";
 const DEBIAN_CARGO: &str = "/usr/bin/cargo";
 const DEBIAN_RUST_SRC: &str = "/usr/lib/rustlib/src/rust/library";
+const DEBIAN_RUST_LLD: &str = "/usr/bin/rust-lld";
 
 /// How to reach a wasm32 toolchain.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -130,11 +131,18 @@ fn detect() -> Result<Toolchain> {
         return Ok(Toolchain::Rustup);
     }
     if Path::new(DEBIAN_RUSTC).exists() && Path::new(DEBIAN_RUST_SRC).exists() {
+        // `exists` follows the link: Debian's rust-lld points into lld-22.
+        if !Path::new(DEBIAN_RUST_LLD).exists() {
+            bail!(
+                "Debian's rustc-web is installed but its wasm linker {DEBIAN_RUST_LLD} is missing \
+                 (or points to nothing): install rust-web-llvm and lld-22"
+            );
+        }
         return Ok(Toolchain::Debian);
     }
     bail!(
         "no Rust toolchain for {TARGET} found. Either run `rustup target add {TARGET}`, \
-         or on Debian install rustc-web, cargo-web, rust-web-src and lld"
+         or on Debian install rustc-web, cargo-web, rust-web-src, rust-web-llvm and lld-22"
     )
 }
 

@@ -257,6 +257,7 @@ pub fn build(
     out: Option<&Path>,
     toolchain: Option<build::Toolchain>,
     verify: bool,
+    bundle: bool,
 ) -> Result<ExitCode> {
     let built = build::build(dirs, out, toolchain)?;
     if !verify {
@@ -273,16 +274,29 @@ pub fn build(
     }
     let library = library()?;
     let mut ok = true;
+    let mut manifest = tarsal_plugin_host::BundleManifest::default();
     for b in &built {
         match library.load_file(&b.file) {
-            Ok(p) => println!(
-                "built {} ({} {}, {} KiB, tarsal:program {})",
-                b.file.display(),
-                p.info.id,
-                p.info.version,
-                b.bytes / 1024,
-                p.interface_version
-            ),
+            Ok(p) => {
+                println!(
+                    "built {} ({} {}, {} KiB, tarsal:program {})",
+                    b.file.display(),
+                    p.info.id,
+                    p.info.version,
+                    b.bytes / 1024,
+                    p.interface_version
+                );
+                manifest.programs.push(tarsal_plugin_host::BundledProgram {
+                    id: p.info.id.clone(),
+                    version: p.info.version.clone(),
+                    file: b
+                        .file
+                        .file_name()
+                        .map(|n| n.to_string_lossy().into_owned())
+                        .unwrap_or_default(),
+                    sha256: p.sha256.clone(),
+                });
+            }
             Err(e) => {
                 ok = false;
                 println!(
@@ -293,6 +307,20 @@ pub fn build(
                 );
             }
         }
+    }
+    if bundle && ok {
+        let dir = built
+            .first()
+            .and_then(|b| b.file.parent())
+            .context("nothing was built")?;
+        let path = dir.join(tarsal_plugin_host::BUNDLE_MANIFEST);
+        std::fs::write(&path, manifest.to_toml())
+            .with_context(|| format!("writing {}", path.display()))?;
+        println!(
+            "wrote {} ({} bundled programs)",
+            path.display(),
+            manifest.programs.len()
+        );
     }
     Ok(if ok {
         ExitCode::SUCCESS

@@ -95,7 +95,10 @@ pub fn run_session(
         Err(e) => return Err(RunError::Failed(anyhow!("the session did not start: {e}"))),
     };
     let start = chair.now();
-    let give_up = profile.session.max_duration + Duration::from_secs(10 * 60);
+    // Past the longest a session may last (its maximum plus staff waits),
+    // the service would have ended it: a session still going is a defect.
+    let give_up =
+        profile.session.max_duration + profile.session.staff_timeout + Duration::from_secs(10 * 60);
     let mut events = Vec::new();
     let mut snapshots = Vec::new();
     let mut next_snapshot = Duration::ZERO;
