@@ -95,8 +95,9 @@ while (echo >"/dev/tcp/127.0.0.1/$panel_port") 2>/dev/null; do panel_port=$((pan
 pin=2580
 printf '%s\n' "$pin" >"$state/panel-pin"
 log "the touch panel on http://127.0.0.1:$panel_port/ (log in $state/panel.log)"
+rm -f "$state/panel-key"   # a new panel key for each demo, as for each boot
 ./target/release/tarsal-panel --bus-address "$TARSAL_BUS_ADDRESS" --listen "127.0.0.1:$panel_port" \
-    --pin-file "$state/panel-pin" 2>"$state/panel.log" &
+    --pin-file "$state/panel-pin" --key-file "$state/panel-key" 2>"$state/panel.log" &
 panel_pid=$!
 for _ in $(seq 100); do
     (echo >"/dev/tcp/127.0.0.1/$panel_port") 2>/dev/null && break
@@ -132,9 +133,12 @@ if $tour_only; then
 fi
 cat <<EOF
 
-The chair is idle and waiting. Open the touch panel in a browser:
+The chair is idle and waiting. Open the touch panel in a browser with this
+one-time link (it works once, within ten minutes, and leaves the panel key
+in that browser):
 
-    http://127.0.0.1:$panel_port/      (technician PIN: $pin)
+    $(./target/release/tarsal-panel ticket --key-file "$state/panel-key" --panel "127.0.0.1:$panel_port")
+    (technician PIN: $pin; another link: target/release/tarsal-panel ticket --key-file $state/panel-key --panel 127.0.0.1:$panel_port)
 
 Every bundled program starts from its card. For the sanitize cycle, first
 take the simulated client's feet off the footrest: Technician → PIN →

@@ -264,7 +264,7 @@ fn refusals_come_back_through_the_handle() {
 }
 
 #[test]
-fn shutting_down_mid_session_records_the_session_as_stopped() {
+fn shutting_down_mid_session_records_the_session_as_interrupted() {
     let r = spawn(
         Box::new(BuiltinCatalog::default()),
         Pacing::RealTime { speed: 1.0 },
@@ -280,7 +280,7 @@ fn shutting_down_mid_session_records_the_session_as_stopped() {
     let ended: Vec<_> = r
         .records
         .try_iter()
-        .filter(|e| e.event.session == Some(id) && e.event.kind.code() == "session.stopped")
+        .filter(|e| e.event.session == Some(id) && e.event.kind.code() == "session.interrupted")
         .collect();
     assert_eq!(ended.len(), 1);
     assert!(ended[0].event.kind.message().contains("shut down"));

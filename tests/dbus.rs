@@ -433,16 +433,67 @@ async fn the_bath_fills_and_drains_by_hand() {
 }
 
 #[tokio::test(flavor = "current_thread")]
+async fn a_fill_or_drain_by_hand_is_not_cancelled_by_a_session_or_service_mode() {
+    // Real time, so the fill is still going while the calls are made; a
+    // blocked drain keeps the drain going.
+    let bus = TestBus::session();
+    let _service = Service::start(&bus, None, &["--speed", "1"]);
+    let (connection, chair) = connect(&bus).await;
+    let service = ServiceProxy::new(&connection).await.unwrap();
+    let simulator = SimulatorProxy::new(&connection).await.unwrap();
+    for action in ["fill", "drain"] {
+        if action == "fill" {
+            chair.fill_bath(15.0).await.unwrap();
+        } else {
+            simulator
+                .inject_fault(r#"{"fault":"drain_blocked"}"#)
+                .await
+                .unwrap();
+            chair.drain_bath().await.unwrap();
+        }
+        assert_eq!(chair.manual_bath().await.unwrap(), action);
+        let (name, message) = refused(chair.start_program("demo", HashMap::new()).await);
+        assert_eq!(name, "Busy", "{message}");
+        assert!(message.contains("by hand"), "{message}");
+        assert_eq!(refused(service.enter_service_mode().await).0, "Busy");
+        assert_eq!(chair.manual_bath().await.unwrap(), action, "still going");
+        if action == "fill" {
+            // Some water for the drain.
+            until("half a litre", Duration::from_secs(20), async || {
+                chair.water_level().await.unwrap() >= 0.5
+            })
+            .await;
+        }
+        chair.stop_bath().await.unwrap();
+    }
+    simulator.clear_faults().await.unwrap();
+    chair.start_program("demo", HashMap::new()).await.unwrap();
+    chair.stop().await.unwrap();
+}
+
+#[tokio::test(flavor = "current_thread")]
 async fn a_sanitize_cycle_over_dbus_is_logged_with_the_staff_initials() {
     let bus = TestBus::session();
     let _service = Service::start(&bus, None, &["--speed", "200"]);
     let (connection, chair) = connect(&bus).await;
-    SimulatorProxy::new(&connection)
-        .await
-        .unwrap()
-        .set_feet_present(false)
-        .await
-        .unwrap();
+    let simulator = SimulatorProxy::new(&connection).await.unwrap();
+    // With a client's feet on the footrest the cycle does not start: the
+    // program says why, nothing is logged, nothing latches.
+    simulator.set_feet_present(true).await.unwrap();
+    let (name, message) = refused(chair.start_program("sanitize", HashMap::new()).await);
+    assert_eq!(name, "ProgramDeclined", "{message}");
+    assert!(message.contains("Feet are on the footrest"), "{message}");
+    assert_eq!(chair.state().await.unwrap(), "idle");
+    assert!(chair.sanitation_log(5).await.unwrap().is_empty());
+    assert!(
+        chair
+            .recent_events(20, "session.")
+            .await
+            .unwrap()
+            .is_empty()
+    );
+
+    simulator.set_feet_present(false).await.unwrap();
     chair
         .start_program("sanitize", HashMap::new())
         .await
@@ -458,6 +509,12 @@ async fn a_sanitize_cycle_over_dbus_is_logged_with_the_staff_initials() {
             let (name, message) = refused(chair.confirm_staff_step("A,B").await);
             assert_eq!(name, "InvalidValue");
             assert!(message.contains("initials"), "{message}");
+            // Who did the step is required: the inspector's log needs it.
+            for blank in ["", "   "] {
+                let (name, message) = refused(chair.confirm_staff_step(blank).await);
+                assert_eq!(name, "InvalidValue");
+                assert!(message.contains("initials"), "{message}");
+            }
             let _ = chair.confirm_staff_step("JD").await;
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
@@ -1050,5 +1107,25 @@ async fn while_the_loop_is_stuck_clients_see_a_fault_an_emergency_stop_answers_a
         service.logged("did not stop in time"),
         "{}",
         service.log_text()
+    );
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn the_last_session_is_still_known_after_a_restart() {
+    let bus = TestBus::session();
+    let dir = support::scratch("restart");
+    let db = dir.join("tarsal.db");
+    let mut service = Service::start_on_db(&bus, &db, &["--speed", "20"]);
+    let (_connection, chair) = connect(&bus).await;
+    let id = chair.start_program("demo", HashMap::new()).await.unwrap();
+    state_is(&chair, "running").await;
+    // SIGTERM mid-session: the session is interrupted, not "stopped" by staff.
+    assert!(service.stop().success());
+    drop(service);
+    let _service = Service::start_on_db(&bus, &db, &["--speed", "20"]);
+    let (_connection, chair) = connect(&bus).await;
+    assert_eq!(
+        chair.last_session().await.unwrap(),
+        (id, "interrupted".to_owned())
     );
 }

@@ -65,26 +65,28 @@ async fn a_chair_shows_on_every_topic_and_obeys_start_and_stop() {
         t["outputs"]["foot_rollers"]["left"]["pressure_pct"].is_number(),
         "{t}"
     );
-    // Published at connect, and again when the programs have loaded.
+    // Published at connect, and again when the programs have loaded; the
+    // start select lists the programs that can start from afar (no
+    // contraindications to confirm at the chair).
     let discovery = ops
         .wait_for("discovery listing the programs", SECONDS_10, |m| {
             m.topic == "homeassistant/device/tarsal_t1/config"
                 && m.json()["cmps"]["start_program"]["options"]
                     .as_array()
-                    .is_some_and(|o| o.iter().any(|p| p == "classic"))
+                    .is_some_and(|o| o.iter().any(|p| p == "sanitize"))
         })
         .await;
-    assert!(discovery.retain || discovery.json()["cmps"].is_object());
     let d = discovery.json();
     assert_eq!(d["availability_topic"], "tarsal/t1/availability");
     assert_eq!(d["cmps"]["start_program"]["p"], "select");
+    let options = d["cmps"]["start_program"]["options"].as_array().unwrap();
     assert!(
-        d["cmps"]["start_program"]["options"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .any(|p| p == "classic")
+        !options.iter().any(|p| p == "classic"),
+        "classic has contraindications to confirm at the chair: {options:?}"
     );
+    for key in ["fault", "emergency_stop_latched", "reset"] {
+        assert!(d["cmps"].get(key).is_some(), "{key}");
+    }
 
     let started = ops
         .command("t1", "start", r#"{"program":"classic","intensity":2,"contraindications_confirmed":true,"options":{"minutes":10}}"#)
@@ -209,6 +211,32 @@ async fn malformed_and_refused_commands_get_error_responses_and_the_chair_carrie
         .await
         .json();
     assert_eq!(r["error"]["code"], "malformed", "{r}");
+
+    // A command cannot make the chair publish on its other topics: it
+    // answers only under its responses topic.
+    for hostile in [
+        "tarsal/t2/state",
+        "tarsal/t2/events",
+        "tarsal/t2/availability",
+        "homeassistant/device/tarsal_t2/config",
+        "tarsal/t3/responses/x",
+    ] {
+        let r = ops
+            .command_via("t2", "stop", "{}", hostile, "tarsal/t2/responses")
+            .await;
+        assert_eq!(r["error"]["code"], "NotRunning", "{hostile}: {r}");
+    }
+    let seen = ops.drain(Duration::from_millis(300)).await;
+    for m in seen {
+        if m.topic == "tarsal/t2/state" || m.topic == "tarsal/t2/availability" {
+            assert!(
+                !m.text().contains("\"command\""),
+                "a response landed on {}: {}",
+                m.topic,
+                m.text()
+            );
+        }
+    }
 
     // Still idle and online, and a real stop still works.
     assert_eq!(ops.command("t2", "estop", "{}").await["ok"], true);

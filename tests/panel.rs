@@ -9,7 +9,7 @@ use serde_json::Value;
 use std::process::Command;
 use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
-use support::browser::{Browser, PanelProcess, http, js_string};
+use support::browser::{Browser, PanelProcess, http_with, js_string};
 use support::bus::{Service, TestBus};
 
 const SIZES: [(u32, u32); 2] = [(800, 480), (1280, 800)];
@@ -77,7 +77,8 @@ impl Rig {
 
 fn open_panel(rig: &Rig, width: u32, height: u32) -> Browser {
     let browser = Browser::start(width, height);
-    browser.open(&rig.panel.url);
+    // As the kiosk does: a one-time link, which leaves the key as a cookie.
+    browser.open(&rig.panel.ticket_url());
     wait_for_programs(&browser);
     browser
 }
@@ -503,7 +504,8 @@ fn technician_functions_need_the_staff_pin() {
 fn bad_requests_get_a_clear_error_and_change_nothing() {
     let rig = Rig::start("20", &[]);
     let call = |method: &str, path: &str, body: &str| {
-        http(rig.panel.port, method, path, Some(body.to_owned()))
+        rig.panel
+            .api(method, path, Some(body.to_owned()))
             .unwrap_or_else(|e| panic!("{method} {path}: {e}"))
     };
     let cases = [
@@ -544,7 +546,7 @@ fn bad_requests_get_a_clear_error_and_change_nothing() {
             "/api/unlock",
             r#"{"pin":"0000"}"#,
             "PinWrong",
-            "4 tries left",
+            "4 tries left before the keypad locks",
         ),
         (
             "GET",
@@ -567,4 +569,161 @@ fn bad_requests_get_a_clear_error_and_change_nothing() {
     let status = rig.status();
     assert_eq!(status["state"], "idle", "{status}");
     assert_eq!(status["session_id"], 0, "{status}");
+}
+
+#[test]
+fn only_the_chairs_own_screen_may_drive_it() {
+    let rig = Rig::start("20", &[]);
+    let port = rig.panel.port;
+    let cookie = rig.panel.cookie();
+    let post = |path: &str, headers: &[(&str, &str)]| {
+        http_with(port, "POST", path, Some("{}".into()), headers)
+            .unwrap_or_else(|e| panic!("{path}: {e}"))
+    };
+    let refused = |(status, reply): (u16, Value), want: &str| {
+        assert_eq!(reply["error"], want, "{status} {reply}");
+        assert!(status >= 400, "{status} {reply}");
+    };
+    // Another web page, a form-style body, a rebinding host name, a local
+    // program without the key: all refused before anything happens.
+    refused(
+        post(
+            "/api/estop",
+            &[
+                ("Origin", "http://evil.example"),
+                ("Content-Type", "application/json"),
+                ("Cookie", &cookie),
+            ],
+        ),
+        "WrongOrigin",
+    );
+    refused(
+        post(
+            "/api/estop",
+            &[("Content-Type", "text/plain"), ("Cookie", &cookie)],
+        ),
+        "NotJson",
+    );
+    let evil_host = format!("evil.example:{port}");
+    refused(
+        post(
+            "/api/start",
+            &[
+                ("Host", &evil_host),
+                ("Origin", &format!("http://{evil_host}")),
+                ("Content-Type", "application/json"),
+                ("Cookie", &cookie),
+            ],
+        ),
+        "WrongHost",
+    );
+    refused(
+        post("/api/estop", &[("Content-Type", "application/json")]),
+        "KeyRequired",
+    );
+    let (status, reply) =
+        http_with(port, "GET", "/api/state", None, &[]).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        (status, reply["error"].as_str()),
+        (401, Some("KeyRequired"))
+    );
+    assert_eq!(rig.status()["state"], "idle", "nothing happened");
+
+    // The page itself, with the key, may.
+    let (status, reply) = post(
+        "/api/estop",
+        &[
+            ("Origin", &format!("http://127.0.0.1:{port}")),
+            ("Content-Type", "application/json"),
+            ("Cookie", &cookie),
+        ],
+    );
+    assert_eq!(status, 200, "{reply}");
+    assert_eq!(rig.status()["state"], "estop");
+    rig.panel
+        .api("POST", "/api/reset", Some("{}".into()))
+        .unwrap();
+
+    // A ticket works once.
+    let url = rig.panel.ticket_url();
+    let path = url.trim_start_matches(&format!("http://127.0.0.1:{port}"));
+    let browser = Browser::start(800, 480);
+    browser.open(&url);
+    wait_for_programs(&browser);
+    drop(browser);
+    let browser = Browser::start(800, 480);
+    browser.open(&format!("http://127.0.0.1:{port}{path}"));
+    browser.wait_until(
+        "the used ticket refused",
+        "document.body.innerText.includes('used or has expired')",
+        WAIT,
+    );
+}
+
+#[test]
+fn a_chair_that_stops_answering_is_shown_as_such_and_buttons_do_not_hang() {
+    let rig = Rig::start("20", &[]);
+    let browser = open_panel(&rig, 800, 480);
+    // The service freezes (as a hung process would).
+    let pid = rig._service.pid();
+    let kill = |signal: &str| {
+        Command::new("kill")
+            .args([signal, &pid.to_string()])
+            .status()
+            .unwrap()
+    };
+    assert!(kill("-STOP").success());
+    let reply = rig.panel.api("POST", "/api/estop", Some("{}".into()));
+    browser.wait_until(
+        "the not-answering screen",
+        "document.getElementById('screen').dataset.screen === 'offline'",
+        WAIT,
+    );
+    let shown = browser.script("return document.body.innerText");
+    assert!(kill("-CONT").success());
+    let reply = reply.unwrap();
+    assert_eq!(reply["error"], "NotResponding", "{reply}");
+    assert!(
+        reply["message"]
+            .as_str()
+            .unwrap()
+            .contains("red emergency-stop button"),
+        "{reply}"
+    );
+    assert!(
+        shown
+            .as_str()
+            .unwrap_or_default()
+            .contains("red emergency-stop button"),
+        "{shown}"
+    );
+    // The stop pressed during the hang was delivered when the service came
+    // back, and it holds until reset: nothing is lost on the safe side.
+    wait_for_state(&browser, "estop");
+    rig.panel
+        .api("POST", "/api/reset", Some("{}".into()))
+        .unwrap();
+    wait_for_programs(&browser);
+}
+
+#[test]
+fn idle_and_surplus_connections_are_closed() {
+    let rig = Rig::start("20", &[]);
+    // Connections that never send a byte are closed after the first-byte
+    // timeout (10 s); the panel keeps answering meanwhile.
+    let idle: Vec<std::net::TcpStream> = (0..100)
+        .map(|_| std::net::TcpStream::connect(("127.0.0.1", rig.panel.port)).unwrap())
+        .collect();
+    std::thread::sleep(Duration::from_secs(12));
+    assert!(rig.panel.api("GET", "/api/state", None).is_ok());
+    let mut closed = 0;
+    for mut s in idle {
+        use std::io::Read;
+        s.set_read_timeout(Some(Duration::from_secs(15))).unwrap();
+        let mut buf = [0u8; 1];
+        if matches!(s.read(&mut buf), Ok(0) | Err(_)) {
+            closed += 1;
+        }
+    }
+    assert_eq!(closed, 100);
 }

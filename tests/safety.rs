@@ -987,3 +987,22 @@ fn a_session_ending_without_feet_leaves_the_rollers_where_they_are() {
         Some(Outcome::Stopped)
     );
 }
+
+#[test]
+fn the_built_in_demo_resumes_without_a_clamp() {
+    let mut rig = Rig::new();
+    rig.start("demo");
+    for _ in 0..3 {
+        rig.run_for(secs(8));
+        rig.command(Command::Pause).unwrap();
+        rig.run_for(secs(2));
+        rig.command(Command::Resume).unwrap();
+    }
+    rig.run_for(secs(8));
+    let clamps: Vec<_> = rig
+        .codes()
+        .into_iter()
+        .filter(|c| c.starts_with("clamp."))
+        .collect();
+    assert!(clamps.is_empty(), "{clamps:?}");
+}

@@ -36,6 +36,7 @@ fn start(rig: &mut Rig, id: &str, values: &[(&str, OptionValue)]) -> Result<(), 
 fn a_full_sanitize_cycle_is_logged_complete_with_the_staff_initials() {
     let mut rig = rig(false, false);
     rig.sim.set_feet_present(false);
+    rig.tick(); // the chair sees the empty footrest
     start(&mut rig, "sanitize", &[]).unwrap();
     rig.run_session_to_end("AB", secs(30));
     let logged = rig.stored("sanitation.complete");
@@ -56,6 +57,7 @@ fn a_full_sanitize_cycle_is_logged_complete_with_the_staff_initials() {
 fn a_cycle_stopped_early_is_logged_incomplete_saying_what_is_missing() {
     let mut rig = rig(false, false);
     rig.sim.set_feet_present(false);
+    rig.tick(); // the chair sees the empty footrest
     start(&mut rig, "sanitize", &[]).unwrap();
     // Staff confirm the scrub, then stop the cycle five minutes in.
     let until = rig.chair.now() + secs(300);
@@ -99,6 +101,7 @@ fn with_the_gate_on_the_next_client_waits_for_a_complete_cycle() {
     }
     // The cycle runs with nobody in the chair.
     rig.sim.set_feet_present(false);
+    rig.tick(); // the chair sees the empty footrest
     start(&mut rig, "sanitize", &[]).unwrap();
     rig.run_session_to_end("EF", secs(20));
     assert!(!rig.chair.engine().status().sanitation_owed);

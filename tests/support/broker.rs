@@ -274,10 +274,24 @@ impl Client {
     /// Sends a command with a response topic and correlation data, and
     /// waits for the response.
     pub async fn command(&mut self, chair: &str, verb: &str, payload: &str) -> serde_json::Value {
-        let correlation = format!("{verb}-{}", self.seen.len());
         let response_topic = format!("tarsal/{chair}/responses/test");
+        self.command_via(chair, verb, payload, &response_topic, &response_topic)
+            .await
+    }
+
+    /// Sends a command naming `response_topic`, and waits for the response
+    /// on `answered_on`.
+    pub async fn command_via(
+        &mut self,
+        chair: &str,
+        verb: &str,
+        payload: &str,
+        response_topic: &str,
+        answered_on: &str,
+    ) -> serde_json::Value {
+        let correlation = format!("{verb}-{}", self.seen.len());
         let properties = PublishProperties {
-            response_topic: Some(response_topic.clone()),
+            response_topic: Some(response_topic.to_owned()),
             correlation_data: Some(correlation.clone().into_bytes().into()),
             ..Default::default()
         };
@@ -296,7 +310,7 @@ impl Client {
                 &format!("the response to {verb}"),
                 Duration::from_secs(10),
                 |m| {
-                    m.topic == response_topic
+                    m.topic == answered_on
                         && m.properties
                             .as_ref()
                             .and_then(|p| p.correlation_data.as_deref())

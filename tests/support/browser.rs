@@ -18,6 +18,8 @@ pub struct PanelProcess {
     pub port: u16,
     pub url: String,
     pub log: PathBuf,
+    /// The panel key file (`--key-file`).
+    pub key_file: PathBuf,
 }
 
 impl PanelProcess {
@@ -27,12 +29,15 @@ impl PanelProcess {
         let pin_file = dir.join("pin");
         std::fs::write(&pin_file, pin).unwrap();
         let log = dir.join("panel.log");
+        let key_file = dir.join("key");
         let port = super::free_port();
         let child = Command::new(super::binary("tarsal-panel"))
             .args(["--bus-address", &bus.address, "--listen"])
             .arg(format!("127.0.0.1:{port}"))
             .arg("--pin-file")
             .arg(&pin_file)
+            .arg("--key-file")
+            .arg(&key_file)
             .env_remove("RUST_LOG")
             .stdin(Stdio::null())
             .stdout(Stdio::null())
@@ -44,6 +49,7 @@ impl PanelProcess {
             port,
             url: format!("http://127.0.0.1:{port}/"),
             log,
+            key_file,
         };
         let deadline = Instant::now() + Duration::from_secs(20);
         while !std::fs::read_to_string(&panel.log)
@@ -58,6 +64,54 @@ impl PanelProcess {
             std::thread::sleep(Duration::from_millis(20));
         }
         panel
+    }
+}
+
+impl PanelProcess {
+    /// The panel key, as the kiosk user reads it.
+    pub fn key(&self) -> String {
+        std::fs::read_to_string(&self.key_file)
+            .unwrap()
+            .trim()
+            .to_owned()
+    }
+
+    /// The cookie a browser holding the key sends.
+    pub fn cookie(&self) -> String {
+        format!("tarsal_panel={}", self.key())
+    }
+
+    /// A one-time link, from `tarsal-panel ticket` as the kiosk gets it.
+    pub fn ticket_url(&self) -> String {
+        let out = Command::new(super::binary("tarsal-panel"))
+            .arg("ticket")
+            .arg("--key-file")
+            .arg(&self.key_file)
+            .args(["--panel", &format!("127.0.0.1:{}", self.port)])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "tarsal-panel ticket: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap().trim().to_owned()
+    }
+
+    /// One API request as the page makes it (JSON, the key cookie).
+    pub fn api(&self, method: &str, path: &str, body: Option<String>) -> Result<Value, String> {
+        let cookie = self.cookie();
+        http_with(
+            self.port,
+            method,
+            path,
+            body,
+            &[
+                ("Content-Type", "application/json"),
+                ("Cookie", cookie.as_str()),
+            ],
+        )
+        .map(|(_, v)| v)
     }
 }
 
@@ -307,15 +361,41 @@ fn request(port: u16, method: &str, path: &str, body: Option<Value>) -> Result<V
 
 /// One HTTP/1.1 request with a raw body to a server on localhost; the JSON reply.
 pub fn http(port: u16, method: &str, path: &str, body: Option<String>) -> Result<Value, String> {
+    http_with(
+        port,
+        method,
+        path,
+        body,
+        &[("Content-Type", "application/json")],
+    )
+    .map(|(_, v)| v)
+}
+
+/// As [`http`], with these headers (a `Host` among them replaces the
+/// default one); the status code and the JSON reply.
+pub fn http_with(
+    port: u16,
+    method: &str,
+    path: &str,
+    body: Option<String>,
+    headers: &[(&str, &str)],
+) -> Result<(u16, Value), String> {
     let mut stream = TcpStream::connect(("127.0.0.1", port)).map_err(|e| e.to_string())?;
     stream
         .set_read_timeout(Some(Duration::from_secs(60)))
         .map_err(|e| e.to_string())?;
     let body = body.unwrap_or_default();
-    let head = format!(
-        "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+    let mut head = format!("{method} {path} HTTP/1.1\r\n");
+    if !headers.iter().any(|(k, _)| k.eq_ignore_ascii_case("host")) {
+        head.push_str(&format!("Host: 127.0.0.1:{port}\r\n"));
+    }
+    for (k, v) in headers {
+        head.push_str(&format!("{k}: {v}\r\n"));
+    }
+    head.push_str(&format!(
+        "Content-Length: {}\r\nConnection: close\r\n\r\n",
         body.len()
-    );
+    ));
     stream
         .write_all(head.as_bytes())
         .and_then(|()| stream.write_all(body.as_bytes()))
@@ -355,9 +435,16 @@ pub fn http(port: u16, method: &str, path: &str, body: Option<String>) -> Result
         }
         reply.extend_from_slice(&buffer[..n]);
     }
+    let status = String::from_utf8_lossy(&reply[..header_end])
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse::<u16>().ok())
+        .unwrap_or(0);
     let content = String::from_utf8_lossy(&reply[header_end..]).into_owned();
     let content = if chunked { dechunk(&content) } else { content };
-    serde_json::from_str(&content).map_err(|e| format!("{e}: {content}"))
+    serde_json::from_str(&content)
+        .map(|v| (status, v))
+        .map_err(|e| format!("{e}: {content}"))
 }
 
 fn dechunk(mut text: &str) -> String {

@@ -169,6 +169,10 @@ impl Program for Demo {
                 2 => (0.0, 0.0, NodeMotion::Still, 0.0),
                 _ => (0.0, 0.4, NodeMotion::Vibrate, 0.5 * l.vibrate_rate_max.0),
             };
+            // Ramp from what the chair applies (zero after a pause), not
+            // from what was last asked.
+            let applied = input.applied.feet[side].pressure.0;
+            self.foot_pressure[i] = self.foot_pressure[i].min(applied);
             let pressure = Self::slew(
                 &mut self.foot_pressure[i],
                 share * l.foot_pressure_ceiling.0,
@@ -196,6 +200,9 @@ impl Program for Demo {
                 } else {
                     0.0
                 };
+                let applied = input.applied.calves[side].cells[cell].0;
+                let last = &mut self.cells[i][cell.index()];
+                *last = last.min(applied);
                 request.calves[side].cells[cell] = Self::slew(
                     &mut self.cells[i][cell.index()],
                     target,

@@ -94,7 +94,7 @@ impl fmt::Display for ChairState {
 pub enum Outcome {
     /// The program ran to its end.
     Completed,
-    /// Someone pressed stop (or the service was shut down).
+    /// Someone pressed stop, or staff never confirmed a staff step.
     Stopped,
     /// The session reached the profile's maximum duration.
     TimeLimit,
@@ -102,7 +102,8 @@ pub enum Outcome {
     Aborted,
     /// The emergency stop ended it.
     EmergencyStop,
-    /// The service died during it; found at the next start.
+    /// The service stopped during it: shut down (recorded at once), or
+    /// died (found at the next start).
     Interrupted,
 }
 

@@ -364,8 +364,14 @@ impl Link {
             return;
         };
         self.announced_programs = Some(self.handle.status().programs_revision);
+        // Only what can start from afar: contraindications need a person
+        // at the chair to confirm them.
         let ids: Vec<String> = match self.handle.programs().await {
-            Ok(p) => p.iter().map(|p| p.id.clone()).collect(),
+            Ok(p) => p
+                .iter()
+                .filter(|p| p.contraindications.is_empty())
+                .map(|p| p.id.clone())
+                .collect(),
             Err(_) => Vec::new(),
         };
         let doc = discovery::document(&self.settings, &self.topics, &ids);
@@ -510,18 +516,21 @@ impl Link {
             Ok(c) => execute(&self.handle.clone(), &verb, c).await,
             Err(e) => e.response(&verb),
         };
-        tracing::info!(command = %verb, ok = response.ok, error = ?response.error.as_ref().map(|e| &e.code), "MQTT: command");
+        // Each command is in the event log when it changes something; the
+        // service log notes it only at debug level (an operator's script
+        // may send many).
+        tracing::debug!(command = %verb, ok = response.ok, error = ?response.error.as_ref().map(|e| &e.code), "MQTT: command");
         self.respond(&p, &response);
     }
 
-    /// Answers on the command's response topic with its correlation data,
-    /// or on `<base>/responses` when it named none.
+    /// Answers on the command's response topic with its correlation data
+    /// when that topic is under `<base>/responses/`, else on
+    /// `<base>/responses` ([`Topics::response_topic`]).
     fn respond(&mut self, command: &Publish, response: &ResponsePayload) {
         let props = command.properties.as_ref();
-        let topic = props
-            .and_then(|p| p.response_topic.clone())
-            .filter(|t| !t.is_empty() && !t.contains(['+', '#']))
-            .unwrap_or_else(|| self.topics.responses());
+        let topic = self
+            .topics
+            .response_topic(props.and_then(|p| p.response_topic.as_deref()));
         let properties = PublishProperties {
             correlation_data: props.and_then(|p| p.correlation_data.clone()),
             content_type: Some("application/json".into()),

@@ -1,14 +1,19 @@
 //! Home Assistant device discovery: one retained document under
 //! `<discovery-prefix>/device/tarsal_<chair-id>/config` that describes the
-//! chair as a device with its sensors, buttons and (when remote start is
-//! allowed) a program select. Home Assistant reads the values from the
+//! chair as a device with its sensors (faults and a latched emergency stop
+//! among them), buttons (stop, emergency stop, reset) and (when remote start
+//! is allowed) a program select. Home Assistant reads the values from the
 //! chair's own `state` and `telemetry` topics.
+//!
+//! The select lists only programs that can start from afar: those without
+//! contraindications, which need a person at the chair to confirm them.
 
 use crate::settings::Settings;
 use crate::topics::Topics;
 use serde_json::{Map, Value, json};
 
-/// The discovery document.
+/// The discovery document; `program_ids`: the programs that may be started
+/// remotely (no contraindications to confirm).
 pub fn document(settings: &Settings, topics: &Topics, program_ids: &[String]) -> Value {
     let id = topics.object_id();
     let uid = |component: &str| format!("{id}_{component}");
@@ -93,9 +98,43 @@ pub fn document(settings: &Settings, topics: &Topics, program_ids: &[String]) ->
         "{{ value_json.session.remaining_s if value_json.session else 0 }}",
         json!({"device_class": "duration", "unit_of_measurement": "s"}),
     );
+    sensor(
+        "faults",
+        "Faults",
+        &state,
+        "{{ value_json.faults | map(attribute='code') | join(', ') if value_json.faults else 'none' }}",
+        json!({}),
+    );
+    for (key, name, template, class) in [
+        (
+            "fault",
+            "Needs attention",
+            "{{ 'ON' if value_json.faults else 'OFF' }}",
+            "problem",
+        ),
+        (
+            "emergency_stop_latched",
+            "Emergency stop latched",
+            "{{ 'ON' if value_json.emergency_stop else 'OFF' }}",
+            "safety",
+        ),
+    ] {
+        components.insert(
+            key.to_owned(),
+            json!({
+                "p": "binary_sensor",
+                "name": name,
+                "unique_id": uid(key),
+                "state_topic": state,
+                "value_template": template,
+                "device_class": class,
+            }),
+        );
+    }
     for (key, name, verb) in [
         ("stop", "Stop", "stop"),
         ("emergency_stop", "Emergency stop", "estop"),
+        ("reset", "Acknowledge and reset", "reset"),
     ] {
         components.insert(
             key.to_owned(),
@@ -174,6 +213,10 @@ mod tests {
             "remaining",
             "stop",
             "emergency_stop",
+            "reset",
+            "fault",
+            "emergency_stop_latched",
+            "faults",
         ] {
             assert!(cmps.contains_key(key), "{key}");
             assert_eq!(cmps[key]["unique_id"], format!("tarsal_c1_{key}"));
@@ -182,6 +225,9 @@ mod tests {
             cmps["emergency_stop"]["command_topic"],
             "tarsal/c1/cmd/estop"
         );
+        assert_eq!(cmps["reset"]["command_topic"], "tarsal/c1/cmd/reset");
+        assert_eq!(cmps["fault"]["p"], "binary_sensor");
+        assert_eq!(cmps["fault"]["device_class"], "problem");
         assert!(
             !cmps.contains_key("start_program"),
             "no select without remote start"

@@ -58,6 +58,29 @@ impl Topics {
         format!("{}/responses", self.base)
     }
 
+    /// Where to answer a command that named `asked` as its response topic:
+    /// there if it is under `<base>/responses/`, else `<base>/responses`.
+    /// A chair never publishes where a command tells it to otherwise — not
+    /// on its own state, events, availability or discovery topics.
+    pub fn response_topic(&self, asked: Option<&str>) -> String {
+        let home = self.responses();
+        match asked {
+            Some(t)
+                if t.len() <= 256
+                    && t.strip_prefix(home.as_str())
+                        .and_then(|rest| rest.strip_prefix('/'))
+                        .is_some_and(|rest| {
+                            !rest.is_empty()
+                                && !rest.contains(['+', '#', '\0'])
+                                && !rest.split('/').any(str::is_empty)
+                        }) =>
+            {
+                t.to_owned()
+            }
+            _ => home,
+        }
+    }
+
     /// The verb of a command topic of this chair, if `topic` is one.
     pub fn verb_of<'t>(&self, topic: &'t str) -> Option<&'t str> {
         topic
@@ -109,6 +132,39 @@ mod tests {
             "homeassistant/device/tarsal_c1/config"
         );
         assert_eq!(topics("salon/tarsal").state(), "salon/tarsal/c1/state");
+    }
+
+    #[test]
+    fn responses_go_only_under_the_chairs_responses_topic() {
+        let t = topics("tarsal");
+        let home = "tarsal/c1/responses";
+        assert_eq!(
+            t.response_topic(Some("tarsal/c1/responses/ops-7")),
+            "tarsal/c1/responses/ops-7"
+        );
+        assert_eq!(
+            t.response_topic(Some("tarsal/c1/responses/a/b")),
+            "tarsal/c1/responses/a/b"
+        );
+        for hostile in [
+            "tarsal/c1/state",
+            "tarsal/c1/events",
+            "tarsal/c1/availability",
+            "homeassistant/device/tarsal_c1/config",
+            "tarsal/c1/responses",
+            "tarsal/c1/responsesX/y",
+            "tarsal/c1/responses/",
+            "tarsal/c1/responses//x",
+            "tarsal/c1/responses/+",
+            "tarsal/c1/responses/#",
+            "tarsal/c2/responses/x",
+            "",
+        ] {
+            assert_eq!(t.response_topic(Some(hostile)), home, "{hostile}");
+        }
+        let long = format!("tarsal/c1/responses/{}", "x".repeat(300));
+        assert_eq!(t.response_topic(Some(&long)), home);
+        assert_eq!(t.response_topic(None), home);
     }
 
     #[test]

@@ -138,6 +138,18 @@ fn statuses() -> Vec<ChairStatus> {
         .unwrap();
     c.step();
     seen.push(c.engine().status());
+    // A broken level sensor: the reading is NaN (null in JSON), the chair
+    // faulted.
+    c.hardware()
+        .handle()
+        .inject(tarsal_sim::InjectedFault::Sensor {
+            sensor: tarsal_core::model::SensorId::WaterLevel,
+            mode: tarsal_sim::SensorFault::NaN,
+        });
+    c.step();
+    let broken = c.engine().status();
+    assert!(broken.sensors.water_level.0.is_nan());
+    seen.push(broken);
     seen
 }
 

@@ -32,11 +32,16 @@ pub struct Panel {
     pub events: broadcast::Sender<ChairEvent>,
     pub connection: watch::Receiver<Option<zbus::Connection>>,
     pub pin: Arc<PinGate>,
+    /// Who may drive the chair through the panel.
+    pub guard: Arc<crate::guard::Guard>,
+    /// Open live streams (pages).
+    pub live_streams: crate::limits::StreamCount,
     /// The language the panel starts in (`en`, `vi`).
     pub language: String,
 }
 
 pub fn router(panel: Panel) -> Router {
+    let guard = Arc::clone(&panel.guard);
     Router::new()
         .merge(crate::assets::routes())
         .route("/api/panel", get(panel_info))
@@ -86,8 +91,33 @@ pub fn router(panel: Panel) -> Router {
         .route("/api/service/all-off", post(service_all_off))
         .route("/api/service/simulator", get(simulator))
         .route("/api/service/simulator/feet", post(simulator_feet))
+        .route("/api/ticket", post(ticket))
         .route("/api/{*path}", get(not_found).post(not_found))
         .with_state(panel)
+        .layer(axum::middleware::from_fn_with_state(
+            guard,
+            crate::guard::check,
+        ))
+}
+
+/// A one-time link for whoever shows the panel key (`tarsal-panel ticket`).
+async fn ticket(State(panel): State<Panel>, headers: HeaderMap) -> ApiResult {
+    let key = headers
+        .get(crate::guard::KEY_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    match panel.guard.issue_ticket(key, Instant::now()) {
+        Some(ticket) => Ok(Json(json!({
+            "ticket": ticket,
+            "path": format!("/?ticket={ticket}"),
+            "expires_s": crate::guard::TICKET_LIFETIME.as_secs(),
+        }))),
+        None => Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "KeyRequired",
+            "a ticket needs the panel key (and a panel started with --key-file)",
+        )),
+    }
 }
 
 /// An error the page can show: a status, a code it translates, a message.
@@ -127,6 +157,13 @@ impl From<JsonRejection> for ApiError {
 
 impl From<zbus::Error> for ApiError {
     fn from(e: zbus::Error) -> Self {
+        if crate::live::timed_out(&e) {
+            return Self::new(
+                StatusCode::GATEWAY_TIMEOUT,
+                "NotResponding",
+                "the chair is not answering; if the client is in danger, press the red emergency-stop button on the chair",
+            );
+        }
         let (name, message) = error_name(&e).unwrap_or_else(|| (String::new(), e.to_string()));
         if let Some(code) = name.strip_prefix("org.tarsal.Chair1.Error.") {
             return Self::new(StatusCode::CONFLICT, code, message);
@@ -157,7 +194,10 @@ impl From<PinError> for ApiError {
             PinError::Wrong { attempts_left } => Self {
                 status: StatusCode::UNAUTHORIZED,
                 code: "PinWrong".into(),
-                message: format!("{message}; {attempts_left} tries left"),
+                message: match attempts_left {
+                    1 => format!("{message}; 1 try left before the keypad locks"),
+                    n => format!("{message}; {n} tries left before the keypad locks"),
+                },
             },
             PinError::LockedOut { .. } => {
                 Self::new(StatusCode::TOO_MANY_REQUESTS, "PinLockedOut", message)
@@ -217,17 +257,32 @@ async fn state(State(panel): State<Panel>) -> Response {
 
 /// Server-sent events: `state` (the whole chair, on every change) and
 /// `event` (each chair event as it happens).
-async fn live(State(panel): State<Panel>) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
-    // The current state at once, then each change.
-    let states =
-        futures_util::stream::unfold((panel.link.clone(), true), async |(mut link, first)| {
+async fn live(
+    State(panel): State<Panel>,
+) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
+    let place = panel.live_streams.take().ok_or_else(|| {
+        ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "TooManyPages",
+            format!(
+                "{} pages already follow the chair; close one",
+                crate::limits::LIVE_STREAMS_MAX
+            ),
+        )
+    })?;
+    // The current state at once, then each change; the stream holds its
+    // place for as long as it is open.
+    let states = futures_util::stream::unfold(
+        (panel.link.clone(), true, place),
+        async |(mut link, first, place)| {
             if !first {
                 link.changed().await.ok()?;
             }
             let json = Arc::clone(&link.borrow_and_update().json);
             let event = Event::default().event("state").data(&*json);
-            Some((event, (link, false)))
-        });
+            Some((event, (link, false, place)))
+        },
+    );
     let events = futures_util::stream::unfold(panel.events.subscribe(), async |mut rx| {
         loop {
             match rx.recv().await {
@@ -242,7 +297,7 @@ async fn live(State(panel): State<Panel>) -> Sse<impl Stream<Item = Result<Event
         }
     });
     let stream = futures_util::stream::select(states, events).map(Ok);
-    Sse::new(stream).keep_alive(KeepAlive::default())
+    Ok(Sse::new(stream).keep_alive(KeepAlive::default()))
 }
 
 /// Every program with everything the page shows: the `DescribeProgram`

@@ -119,6 +119,9 @@ mod tests {
         "error.ResetBlocked",
         "error.SanitationRequired",
         "error.ContraindicationsNotConfirmed",
+        "error.NotResponding",
+        "error.KeyRequired",
+        "error.TooManyPages",
     ];
 
     #[test]

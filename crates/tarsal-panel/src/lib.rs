@@ -12,5 +12,7 @@
 
 pub mod api;
 pub mod assets;
+pub mod guard;
+pub mod limits;
 pub mod live;
 pub mod pin;

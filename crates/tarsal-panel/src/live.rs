@@ -48,6 +48,18 @@ pub struct ChairEvent {
 /// the board's CPU has better things to do.
 const REFRESH_INTERVAL: Duration = Duration::from_millis(100);
 const RETRY_INTERVAL: Duration = Duration::from_secs(1);
+/// Every call to the service gets an answer within this, or fails: a service
+/// that is stopped or hung never leaves a button hanging. (The service itself
+/// answers within 2 s, also when its control loop is stuck.)
+pub const CALL_TIMEOUT: Duration = Duration::from_secs(3);
+/// With no change signalled, the panel still asks this often, so a service
+/// that stopped answering shows as such.
+const LIVENESS_INTERVAL: Duration = Duration::from_secs(1);
+
+/// Whether a D-Bus call failed because no answer came in time.
+pub fn timed_out(e: &zbus::Error) -> bool {
+    matches!(e, zbus::Error::InputOutput(io) if io.kind() == std::io::ErrorKind::TimedOut)
+}
 
 /// The senders the follow task feeds; clone the receivers for handlers.
 pub struct Channels {
@@ -99,7 +111,7 @@ pub async fn follow(bus: Bus, channels: Channels) {
 }
 
 async fn follow_once(bus: &Bus, channels: &Channels) -> zbus::Result<()> {
-    let connection = bus.connect().await?;
+    let connection = bus.builder()?.method_timeout(CALL_TIMEOUT).build().await?;
     let properties = zbus::fdo::PropertiesProxy::builder(&connection)
         .destination(tarsal_dbus::NAME)
         .path(tarsal_dbus::PATH)
@@ -120,8 +132,15 @@ async fn follow_once(bus: &Bus, channels: &Channels) -> zbus::Result<()> {
 
     let mut last_read = Instant::now() - REFRESH_INTERVAL;
     refresh(&connection, channels, &mut last_read).await;
+    let mut liveness = tokio::time::interval(LIVENESS_INTERVAL);
+    liveness.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tokio::select! {
+            _ = liveness.tick() => {
+                if last_read.elapsed() >= LIVENESS_INTERVAL {
+                    refresh(&connection, channels, &mut last_read).await;
+                }
+            }
             change = changes.next() => {
                 if change.is_none() {
                     break;
@@ -160,6 +179,11 @@ async fn refresh(connection: &zbus::Connection, channels: &Channels, last_read: 
             reachable: true,
             problem: String::new(),
             chair: Some(chair),
+        },
+        Err(e) if timed_out(&e) => Link {
+            reachable: false,
+            problem: "the chair service is not answering".into(),
+            chair: None,
         },
         Err(e) => Link {
             reachable: false,

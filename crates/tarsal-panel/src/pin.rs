@@ -1,6 +1,8 @@
 //! The staff PIN that guards technician functions on the panel (service
 //! mode, actuator outputs, the event log). A right PIN opens a short-lived
-//! unlock token; repeated wrong PINs lock the keypad for a while.
+//! unlock token; repeated wrong PINs lock the keypad, each lockout twice as
+//! long as the one before (a 4-digit PIN would otherwise fall to a patient
+//! guesser within a day; 6 digits or more are recommended).
 
 use std::path::Path;
 use std::sync::Mutex;
@@ -8,7 +10,12 @@ use std::time::{Duration, Instant};
 
 /// Wrong PINs allowed before the keypad locks.
 pub const ATTEMPTS_BEFORE_LOCKOUT: u32 = 5;
+/// The first lockout; each further one (without a right PIN between) is
+/// twice as long, up to [`LOCKOUT_MAX`].
 pub const LOCKOUT: Duration = Duration::from_secs(60);
+pub const LOCKOUT_MAX: Duration = Duration::from_secs(24 * 60 * 60);
+/// PINs shorter than this are accepted, with a warning.
+pub const RECOMMENDED_PIN_DIGITS: usize = 6;
 /// An unlock lasts this long after the last use.
 pub const UNLOCK_IDLE_LIMIT: Duration = Duration::from_secs(5 * 60);
 
@@ -59,6 +66,8 @@ pub struct PinGate {
 #[derive(Default)]
 struct GateState {
     failures: u32,
+    /// Lockouts since the last right PIN.
+    lockouts: u32,
     locked_until: Option<Instant>,
     unlock: Option<Unlock>,
 }
@@ -97,9 +106,13 @@ impl PinGate {
         if !same(pin.as_bytes(), attempt.trim().as_bytes()) {
             state.failures += 1;
             if state.failures >= ATTEMPTS_BEFORE_LOCKOUT {
-                state.locked_until = Some(now + LOCKOUT);
+                let lockout = LOCKOUT
+                    .saturating_mul(1 << state.lockouts.min(16))
+                    .min(LOCKOUT_MAX);
+                state.lockouts += 1;
+                state.locked_until = Some(now + lockout);
                 return Err(PinError::LockedOut {
-                    retry_after: LOCKOUT,
+                    retry_after: lockout,
                 });
             }
             return Err(PinError::Wrong {
@@ -107,6 +120,7 @@ impl PinGate {
             });
         }
         state.failures = 0;
+        state.lockouts = 0;
         let token = new_token();
         state.unlock = Some(Unlock {
             token: token.clone(),
@@ -115,27 +129,27 @@ impl PinGate {
         Ok(token)
     }
 
-    /// Whether `token` is the current unlock; each use extends it.
+    /// Whether `token` is the current unlock; each use extends it. A
+    /// request with a wrong or missing token is refused and changes nothing
+    /// (it does not end the technician's unlock); an idle unlock ends.
     pub fn check(&self, token: Option<&str>, now: Instant) -> Result<(), PinError> {
         if self.pin.is_none() {
             return Err(PinError::NotConfigured);
         }
         let mut state = self.state();
-        let valid = match (&mut state.unlock, token) {
-            (Some(unlock), Some(token))
-                if same(unlock.token.as_bytes(), token.as_bytes())
-                    && now.duration_since(unlock.last_used) < UNLOCK_IDLE_LIMIT =>
-            {
-                unlock.last_used = now;
-                true
-            }
-            _ => false,
+        let Some(unlock) = state.unlock.as_mut() else {
+            return Err(PinError::Locked);
         };
-        if valid {
-            Ok(())
-        } else {
+        if now.duration_since(unlock.last_used) >= UNLOCK_IDLE_LIMIT {
             state.unlock = None;
-            Err(PinError::Locked)
+            return Err(PinError::Locked);
+        }
+        match token {
+            Some(token) if same(unlock.token.as_bytes(), token.as_bytes()) => {
+                unlock.last_used = now;
+                Ok(())
+            }
+            _ => Err(PinError::Locked),
         }
     }
 
@@ -202,6 +216,48 @@ mod tests {
         );
         assert_eq!(gate.check(Some("nope"), t0), Err(PinError::Locked));
         assert_eq!(gate.check(None, t0), Err(PinError::Locked));
+    }
+
+    #[test]
+    fn a_wrong_token_does_not_end_the_technicians_unlock() {
+        let gate = PinGate::new(Some("258036".into()));
+        let t0 = Instant::now();
+        let token = gate.unlock("258036", t0).unwrap();
+        assert_eq!(gate.check(Some("forged"), t0), Err(PinError::Locked));
+        assert_eq!(gate.check(None, t0), Err(PinError::Locked));
+        assert!(
+            gate.check(Some(&token), t0 + Duration::from_secs(1))
+                .is_ok()
+        );
+    }
+
+    #[test]
+    fn each_lockout_is_twice_as_long_as_the_last() {
+        let gate = PinGate::new(Some("258036".into()));
+        let mut now = Instant::now();
+        let mut lockouts = Vec::new();
+        for _ in 0..4 {
+            let mut last = None;
+            for _ in 0..ATTEMPTS_BEFORE_LOCKOUT {
+                last = Some(gate.unlock("000000", now));
+            }
+            let Some(Err(PinError::LockedOut { retry_after })) = last else {
+                panic!("{last:?}");
+            };
+            lockouts.push(retry_after.as_secs());
+            now += retry_after;
+        }
+        assert_eq!(lockouts, [60, 120, 240, 480]);
+        // A right PIN starts again from a minute.
+        assert!(gate.unlock("258036", now).is_ok());
+        for _ in 0..ATTEMPTS_BEFORE_LOCKOUT {
+            let _ = gate.unlock("000000", now);
+        }
+        assert!(matches!(
+            gate.unlock("258036", now + Duration::from_secs(59)),
+            Err(PinError::LockedOut { .. })
+        ));
+        assert!(gate.unlock("258036", now + LOCKOUT).is_ok());
     }
 
     #[test]

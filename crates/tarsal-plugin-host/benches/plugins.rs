@@ -183,7 +183,14 @@ fn main() {
     let session_options = info.resolve_options(&options()).expect("options");
     let mut native = NativeProgram::<classic::Classic>::start(&session_options).expect("native");
     let library = Library::new(Limits::default(), Some(cache.clone())).expect("host");
-    let plugin = library.load_file(&file).expect("classic.wasm loads");
+    // Loading the directory compiles every bundled program and fills the
+    // compile cache with them (a single file's load does not cache it).
+    let plugin = library
+        .load_dir(&dir)
+        .plugins
+        .into_iter()
+        .find(|p| p.info.id == "classic")
+        .expect("classic.wasm loads");
     let mut wasm = library
         .start(&plugin, &session_options)
         .expect("wasm session");
@@ -240,9 +247,6 @@ fn main() {
         .filter(|p| p.extension().is_some_and(|e| e == "wasm"))
         .collect();
     let library = Library::new(Limits::default(), Some(cache.clone())).expect("host");
-    for f in &files {
-        library.load_file(f).expect("warm the cache");
-    }
     let before = rss_kib();
     let loaded: Vec<_> = files
         .iter()

@@ -111,11 +111,23 @@ impl CompileCache {
         };
         let mut removed = 0;
         for entry in entries {
-            let path = entry?.path();
-            if is_cache_file(&path) && !wanted.contains(&path) {
-                std::fs::remove_file(&path)?;
-                removed += 1;
+            let entry = entry?;
+            let path = entry.path();
+            if !is_cache_file(&path) || wanted.contains(&path) {
+                continue;
             }
+            // A file another load is writing right now is left to it.
+            let fresh = entry
+                .metadata()
+                .and_then(|m| m.modified())
+                .ok()
+                .and_then(|t| t.elapsed().ok())
+                .is_some_and(|age| age < std::time::Duration::from_secs(600));
+            if path.to_string_lossy().contains(".tmp") && fresh {
+                continue;
+            }
+            std::fs::remove_file(&path)?;
+            removed += 1;
         }
         Ok(removed)
     }

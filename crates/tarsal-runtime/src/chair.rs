@@ -8,8 +8,10 @@ use std::time::Duration;
 use tarsal_core::engine::{Command, Engine, Refusal};
 use tarsal_core::event::{Event, Fault, StopSource};
 use tarsal_core::hardware::{Hardware, KillSwitch};
-use tarsal_core::model::{Outputs, SensorReadings};
-use tarsal_core::program::{Program, ProgramCatalog, ProgramInfo};
+use tarsal_core::model::{Outputs, Request, SensorReadings};
+use tarsal_core::program::{
+    CatalogError, ChairLimits, Program, ProgramCatalog, ProgramErrorKind, ProgramInfo, ProgramInput,
+};
 use tarsal_core::session::{SessionId, SessionOptions};
 
 /// The emergency stop's short way to the hardware: a client's stop trips
@@ -197,8 +199,50 @@ impl<H: Hardware> Chair<H> {
             .ok_or_else(|| Refusal::Catalog(self.catalog.unknown(id)))?;
         self.engine.check_can_start(&info)?;
         let options = info.resolve_options(&options)?;
+        let estimate = self.probe(id, &options)?;
         let (info, program) = self.catalog.instantiate(id, &options)?;
-        self.start_instance(info, program, options)
+        let session = self.start_instance(info, program, options)?;
+        // The program's own estimate for these options, from the start.
+        if let Some(remaining) = estimate {
+            self.engine.estimate_remaining(remaining);
+        }
+        Ok(session)
+    }
+
+    /// Asks a fresh instance of the program whether it would run now: one
+    /// tick at time zero with the chair's current readings, its request
+    /// thrown away. A program that answers with an error of its own (a
+    /// sanitize cycle with feet on the footrest, say) declines the start:
+    /// nothing runs, nothing is logged, no fault is latched. A program that
+    /// breaks in that tick cannot be started.
+    /// Returns the program's estimate of the session's length, if it gave one.
+    fn probe(&mut self, id: &str, options: &SessionOptions) -> Result<Option<Duration>, Refusal> {
+        let (_, mut program) = self.catalog.instantiate(id, options)?;
+        let limits = ChairLimits::for_intensity(self.engine.profile(), options.intensity);
+        let input = ProgramInput {
+            elapsed: Duration::ZERO,
+            dt: Duration::ZERO,
+            intensity: options.intensity,
+            heat: options.heat,
+            bath: options.bath,
+            sensors: &self.last_sensors,
+            limits: &limits,
+            applied: &Request::OFF,
+            staff_confirmations: 0,
+        };
+        match program.tick(&input) {
+            Ok(out) => Ok(out.remaining),
+            Err(e) if e.kind == ProgramErrorKind::Failed => {
+                Err(Refusal::Catalog(CatalogError::Declined {
+                    id: id.to_owned(),
+                    reason: e.message,
+                }))
+            }
+            Err(e) => Err(Refusal::Catalog(CatalogError::Failed {
+                id: id.to_owned(),
+                reason: e.to_string(),
+            })),
+        }
     }
 
     /// Starts a program instance that did not come from the catalog (tests,

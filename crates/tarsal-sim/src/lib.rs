@@ -39,6 +39,7 @@ pub enum SensorFault {
     Open,
     Short,
     Stuck,
+    #[serde(rename = "nan")]
     NaN,
 }
 

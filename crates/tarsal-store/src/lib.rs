@@ -22,12 +22,10 @@ use tarsal_core::wallclock::UnixMillis;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
-    #[error("database {path}: {source}")]
-    Open {
-        path: String,
-        #[source]
-        source: rusqlite::Error,
-    },
+    /// The path once, and SQLite's reason without it (SQLite's own message
+    /// often repeats the path).
+    #[error("cannot open the database {path}: {reason}")]
+    Open { path: String, reason: String },
     #[error(
         "database {path} was written by a newer Tarsal (schema {found}, this one knows {known})"
     )]
@@ -148,9 +146,9 @@ impl Store {
     /// Opens (creating if needed) the database at `path`.
     pub fn open(path: &Path) -> Result<Self, StoreError> {
         let name = path.display().to_string();
-        let conn = Connection::open(path).map_err(|source| StoreError::Open {
+        let conn = Connection::open(path).map_err(|e| StoreError::Open {
+            reason: open_reason(&e),
             path: name.clone(),
-            source,
         })?;
         Self::init(conn, name)
     }
@@ -162,9 +160,9 @@ impl Store {
             path,
             OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
         )
-        .map_err(|source| StoreError::Open {
+        .map_err(|e| StoreError::Open {
+            reason: open_reason(&e),
             path: name.clone(),
-            source,
         })?;
         conn.busy_timeout(std::time::Duration::from_secs(5))?;
         Ok(Self { conn, path: name })
@@ -175,9 +173,9 @@ impl Store {
     }
 
     fn init(conn: Connection, path: String) -> Result<Self, StoreError> {
-        let open_err = |source| StoreError::Open {
+        let open_err = |e: rusqlite::Error| StoreError::Open {
             path: path.clone(),
-            source,
+            reason: open_reason(&e),
         };
         conn.busy_timeout(std::time::Duration::from_secs(5))
             .map_err(open_err)?;
@@ -246,6 +244,22 @@ impl Store {
         }
         tx.commit()?;
         Ok(open.into_iter().map(|id| SessionId(id as u64)).collect())
+    }
+
+    /// The last session that ended, and how (after a restart, so clients
+    /// still see it; an interrupted one included).
+    pub fn last_ended_session(&self) -> Result<Option<(SessionId, Outcome)>, StoreError> {
+        let row: Option<(i64, String)> = self
+            .conn
+            .query_row(
+                "SELECT id, outcome FROM sessions WHERE ended_at IS NOT NULL ORDER BY id DESC LIMIT 1",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()?;
+        Ok(row.and_then(|(id, outcome)| {
+            Outcome::from_code(&outcome).map(|o| (SessionId(id as u64), o))
+        }))
     }
 
     /// The id the next session should get.
@@ -530,3 +544,11 @@ fn session_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<SessionRow> {
 
 #[cfg(test)]
 mod tests;
+
+/// Why SQLite could not open a database, without the path it tends to repeat.
+fn open_reason(e: &rusqlite::Error) -> String {
+    match e {
+        rusqlite::Error::SqliteFailure(code, _) => code.to_string(),
+        other => other.to_string(),
+    }
+}

@@ -140,12 +140,18 @@ fn print_status(p: &Value) {
     } else {
         println!("state        {state}");
     }
+    // A reading the sensor could not give (NaN, null in JSON) is shown as
+    // such, never as 0.
+    let reading = |k: &str, unit: &str| match p[k].as_f64() {
+        Some(v) if v.is_finite() => format!("{v:.1} {unit}"),
+        _ => format!("unknown {unit}"),
+    };
     println!(
-        "water        {:.1} °C, {:.1} L      pads: sole {:.1} °C, calf {:.1} °C      feet {}",
-        n("water_temperature_c"),
-        n("water_level_l"),
-        n("sole_pad_temperature_c"),
-        n("calf_pad_temperature_c"),
+        "water        {}, {}      pads: sole {}, calf {}      feet {}",
+        reading("water_temperature_c", "°C"),
+        reading("water_level_l", "L"),
+        reading("sole_pad_temperature_c", "°C"),
+        reading("calf_pad_temperature_c", "°C"),
         if p["feet_present"].as_bool().unwrap_or(false) {
             "on the footrest"
         } else {

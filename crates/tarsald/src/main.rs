@@ -175,6 +175,7 @@ fn run(args: Args) -> Result<ExitCode> {
     let committed = Arc::new(tokio::sync::Notify::new());
     let store = open_store(&config.service.database)?;
     let first_session = store.next_session_id()?;
+    let last_session = store.last_ended_session()?;
     let policy = config.sanitation.policy();
     let owed = store.sanitation_owed(&policy.program)?;
     if owed && policy.required_between_clients {
@@ -200,7 +201,9 @@ fn run(args: Args) -> Result<ExitCode> {
     let simulator = Simulator::new(Arc::clone(&profile));
     let sim = simulator.handle();
     let chair = Chair::new(
-        Engine::new(Arc::clone(&profile)).with_sanitation(policy, owed),
+        Engine::new(Arc::clone(&profile))
+            .with_sanitation(policy, owed)
+            .with_last_session(last_session),
         simulator,
         Box::new(programs),
         first_session,

@@ -241,7 +241,8 @@ fn sigterm_ends_the_session_gracefully_and_records_it() {
         .session(SessionId(1))
         .unwrap()
         .unwrap();
-    assert_eq!(row.outcome, Some(Outcome::Stopped));
+    // Nobody chose to stop it: the service's end interrupted it.
+    assert_eq!(row.outcome, Some(Outcome::Interrupted));
     assert!(row.detail.contains("shut down"), "{row:?}");
 }
 
@@ -327,4 +328,21 @@ fn json_logs_are_one_object_per_line() {
         codes,
         vec!["session.started", "session.running", "session.completed"]
     );
+}
+
+#[test]
+fn a_database_that_cannot_open_is_named_once_with_the_reason() {
+    let dir = scratch("baddb");
+    // A directory where the database file should be.
+    let db = dir.join("tarsal.db");
+    std::fs::create_dir_all(&db).unwrap();
+    let out = tarsald(&["--sim", "--program", "demo", "--db", db.to_str().unwrap()]);
+    assert!(!out.status.success());
+    let err = text(&out.stderr);
+    let line = err
+        .lines()
+        .find(|l| l.contains("tarsal.db"))
+        .unwrap_or_else(|| panic!("{err}"));
+    assert_eq!(line.matches("tarsal.db").count(), 1, "{line}");
+    assert!(line.contains("cannot open the database"), "{line}");
 }

@@ -133,7 +133,7 @@ pub(super) struct ServiceMode {
 impl Engine {
     pub(super) fn enter_service_mode(&mut self) -> Result<(), Refusal> {
         match self.state {
-            ChairState::Idle => {}
+            ChairState::Idle => self.check_no_manual_bath()?,
             ChairState::Service => return Ok(()),
             ChairState::Fault => {
                 return Err(Refusal::FaultLatched {
@@ -205,6 +205,10 @@ impl Engine {
                 what: format!("fill level {to}"),
                 allowed: format!("{}–{}", bath.min_level, bath.max_level),
             });
+        }
+        // Stopping when nothing runs changes nothing: no event to log.
+        if action == BathAction::Stop && self.manual_bath.is_none() {
+            return Ok(());
         }
         self.manual_bath = match action {
             BathAction::Stop => None,

@@ -56,6 +56,8 @@ pub enum Command {
 pub enum Refusal {
     #[error("the chair is busy ({state}); stop the current session first")]
     Busy { state: ChairState },
+    #[error("the bath is being {action} by hand; stop that first (StopBath)")]
+    ManualBathRunning { action: &'static str },
     #[error("a fault is latched ({faults}); acknowledge it before starting")]
     FaultLatched { faults: String },
     #[error("the emergency stop is latched; reset it before starting")]
@@ -92,7 +94,7 @@ impl Refusal {
     /// Stable name, used as the last part of the D-Bus error name.
     pub fn code(&self) -> &'static str {
         match self {
-            Self::Busy { .. } => "Busy",
+            Self::Busy { .. } | Self::ManualBathRunning { .. } => "Busy",
             Self::FaultLatched { .. } => "FaultLatched",
             Self::EstopLatched => "EmergencyStopLatched",
             Self::InvalidOption(_) => "InvalidOption",
@@ -288,6 +290,13 @@ impl Engine {
         self
     }
 
+    /// The last session that ended before this engine started (the service
+    /// reads it from its database), so clients still see it after a restart.
+    pub fn with_last_session(mut self, last: Option<(SessionId, Outcome)>) -> Self {
+        self.last_session = last;
+        self
+    }
+
     /// Changes whenever something discrete changes (state, session, step,
     /// faults, adjustments); continuous values (readings, progress) do not
     /// change it. Lets publishers skip unchanged snapshots.
@@ -402,10 +411,23 @@ impl Engine {
         Ok(())
     }
 
+    /// The starting session's expected length, when the program knows it
+    /// better than its declared duration (options change it); never more
+    /// than the session may last.
+    pub fn estimate_remaining(&mut self, remaining: Duration) {
+        let limit = self.session_limit();
+        if let Some(s) = self.session.as_mut()
+            && self.state == ChairState::Preparing
+        {
+            s.remaining = remaining.min(limit);
+            self.revision += 1;
+        }
+    }
+
     /// Whether a session of `info` could start now.
     pub fn check_can_start(&self, info: &ProgramInfo) -> Result<(), Refusal> {
         match self.state {
-            ChairState::Idle => {}
+            ChairState::Idle => self.check_no_manual_bath()?,
             ChairState::Fault => {
                 return Err(Refusal::FaultLatched {
                     faults: self.fault_summary(),
@@ -429,6 +451,15 @@ impl Engine {
             });
         }
         Ok(())
+    }
+
+    /// A fill or drain by hand is not silently cancelled by something else.
+    pub(super) fn check_no_manual_bath(&self) -> Result<(), Refusal> {
+        match self.manual_bath {
+            Some(BathAction::Fill { .. }) => Err(Refusal::ManualBathRunning { action: "filled" }),
+            Some(BathAction::Drain) => Err(Refusal::ManualBathRunning { action: "drained" }),
+            _ => Ok(()),
+        }
     }
 
     fn fault_summary(&self) -> String {
@@ -517,6 +548,13 @@ impl Engine {
                 let letters = initials
                     .chars()
                     .all(|c| c.is_alphabetic() || c == '.' || c == '-');
+                // Who did the step goes into the sanitation log: required.
+                if initials.is_empty() {
+                    return Err(Refusal::InvalidValue {
+                        what: "initials (none given)".into(),
+                        allowed: "the initials of whoever did the step: 1 to 8 letters (dots and hyphens allowed)".into(),
+                    });
+                }
                 if initials.chars().count() > 8 || !letters {
                     return Err(Refusal::InvalidValue {
                         what: format!("initials `{}`", crate::text::echo(&initials)),
@@ -525,9 +563,7 @@ impl Engine {
                 }
                 s.staff_confirmations += 1;
                 s.awaiting_staff = false;
-                if !initials.is_empty() {
-                    s.initials.push(initials.clone());
-                }
+                s.initials.push(initials.clone());
                 let step = s.info.step_title(s.step as usize).to_owned();
                 self.push(EventKind::StaffStepConfirmed { step, initials });
                 Ok(())
@@ -575,10 +611,11 @@ impl Engine {
         self.latch(fault);
     }
 
-    /// Ends any session because the service is shutting down; outputs go safe.
+    /// Ends any session because the service is shutting down (the session
+    /// is `interrupted`: nobody chose to stop it); outputs go safe.
     pub fn shut_down(&mut self) {
         if self.session.is_some() {
-            self.end_session(Outcome::Stopped, "the service was shut down".into());
+            self.end_session(Outcome::Interrupted, "the service was shut down".into());
         }
         self.supervisor.force_safe();
     }

@@ -56,9 +56,12 @@ pub(crate) struct View {
     pub programs_revision: u32,
 }
 
+/// `v` to the nearest `step` (0.1, 0.001…), as the nearest double to the
+/// decimal: 31.9, not 31.900000000000002.
 fn round(v: f64, step: f64) -> f64 {
     if v.is_finite() {
-        (v / step).round() * step
+        let per_unit = (1.0 / step).round();
+        (v * per_unit).round() / per_unit
     } else {
         v
     }

@@ -3,6 +3,7 @@
 
 use super::actuator::{self, Actuator};
 use super::chair::{self, Chair1, View};
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -11,8 +12,8 @@ use tarsal_core::model::ActuatorId;
 use tarsal_runtime::ChairHandle;
 use tokio::sync::broadcast::error::RecvError;
 use tokio::sync::{mpsc, oneshot};
-use zbus::Connection;
 use zbus::object_server::InterfaceRef;
+use zbus::{Connection, Variant};
 
 /// Continuous values (readings, progress) are published at most this often.
 const CONTINUOUS_EVERY: Duration = Duration::from_millis(100);
@@ -104,49 +105,59 @@ async fn publish(chair: &InterfaceRef<Chair1>, view: &Mutex<View>, new: View) ->
         let mut shown = chair::lock(view);
         (std::mem::replace(&mut *shown, new.clone()), new)
     };
-    // Read access only: a method call may hold the interface meanwhile.
-    let c = chair.get().await;
+    // Every change in one PropertiesChanged signal: a client sees the state
+    // with the faults, program and step that go with it, and the bus carries
+    // one signal per update instead of one per property.
+    let mut changed: HashMap<&str, Variant<'_>> = HashMap::new();
     macro_rules! changed {
-        ($($field:ident => $method:ident),* $(,)?) => {
-            $( if old.$field != new.$field { c.$method(emitter).await?; } )*
+        ($($field:ident => $name:literal),* $(,)?) => {
+            $( if old.$field != new.$field { changed.insert($name, Variant::from(new.$field.clone())); } )*
         };
     }
-    // One signal per property, in this order: State last, so a client that
-    // reacts to State (proxies cache properties from these signals) already
-    // has the faults, program and step that go with it.
     changed!(
-        session_id => session_id_changed,
-        program => program_changed,
-        program_name => program_name_changed,
-        step => step_changed,
-        step_index => step_index_changed,
-        step_count => step_count_changed,
-        progress => progress_changed,
-        elapsed => elapsed_changed,
-        remaining => remaining_changed,
-        intensity => intensity_changed,
-        heat => heat_changed,
-        bath => bath_changed,
-        awaiting_staff => awaiting_staff_changed,
-        staff_action => staff_action_changed,
-        faults => faults_changed,
-        emergency_stop => emergency_stop_source_changed,
-        last_session => last_session_changed,
-        water_temperature => water_temperature_changed,
-        water_level => water_level_changed,
-        sole_pad_temperature => sole_pad_temperature_changed,
-        calf_pad_temperature => calf_pad_temperature_changed,
-        setpoints => setpoints_changed,
-        feet_present => feet_present_changed,
-        manual_bath => manual_bath_changed,
-        sanitation_owed => sanitation_owed_changed,
-        sanitation_required => sanitation_required_changed,
-        program_problems => program_problems_changed,
-        programs_loading => programs_loading_changed,
-        programs_revision => programs_revision_changed,
-        state => state_changed,
+        session_id => "SessionId",
+        program => "Program",
+        program_name => "ProgramName",
+        step => "Step",
+        step_index => "StepIndex",
+        step_count => "StepCount",
+        progress => "Progress",
+        elapsed => "Elapsed",
+        remaining => "Remaining",
+        intensity => "Intensity",
+        heat => "Heat",
+        bath => "Bath",
+        awaiting_staff => "AwaitingStaff",
+        staff_action => "StaffAction",
+        emergency_stop => "EmergencyStopSource",
+        last_session => "LastSession",
+        water_temperature => "WaterTemperature",
+        water_level => "WaterLevel",
+        sole_pad_temperature => "SolePadTemperature",
+        calf_pad_temperature => "CalfPadTemperature",
+        setpoints => "Setpoints",
+        feet_present => "FeetPresent",
+        manual_bath => "ManualBath",
+        sanitation_owed => "SanitationOwed",
+        sanitation_required => "SanitationRequired",
+        program_problems => "ProgramProblems",
+        programs_loading => "ProgramsLoading",
+        programs_revision => "ProgramsRevision",
+        state => "State",
     );
-    Ok(())
+    if old.faults != new.faults {
+        let faults: Vec<(String, String, String)> = new
+            .faults
+            .iter()
+            .map(|f| (f.code.clone(), f.message.clone(), f.advice.clone()))
+            .collect();
+        changed.insert("Faults", Variant::from(faults));
+    }
+    if changed.is_empty() {
+        return Ok(());
+    }
+    let interface = zbus::names::InterfaceName::from_static_str_unchecked(crate::INTERFACE);
+    zbus::fdo::Properties::properties_changed(emitter, interface, changed, Cow::Borrowed(&[])).await
 }
 
 async fn publish_actuator(
