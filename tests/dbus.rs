@@ -973,11 +973,11 @@ async fn a_hostile_programs_directory_neither_hangs_nor_wedges_the_service() {
         |name: &str| support::plugins_dir(Some("hostile")).join(format!("hostile-{name}.wasm"));
     let dir = support::scratch("hostile-programs");
     let cache = support::scratch("hostile-programs-cache");
-    std::fs::copy(
-        support::plugins_dir(None).join("classic.wasm"),
-        dir.join("classic.wasm"),
-    )
-    .unwrap();
+    // The bundled classic with its manifest, and an "update" claiming its id.
+    for file in ["classic.wasm", "bundle.toml"] {
+        std::fs::copy(support::plugins_dir(None).join(file), dir.join(file)).unwrap();
+    }
+    std::fs::copy(hostile("impostor"), dir.join("00-classic-update.wasm")).unwrap();
     // A FIFO (a blocking open would hang), a link to an endless device,
     // plugins that spin or flood in `describe`, junk, and one id twice.
     let fifo = Command::new("mkfifo")
@@ -1026,10 +1026,14 @@ async fn a_hostile_programs_directory_neither_hangs_nor_wedges_the_service() {
     assert!(reason("dirty-describe.wasm").contains("control character"));
     assert!(reason("junk.wasm").contains("not a WebAssembly file"));
     assert!(reason("trap-a.wasm").contains("claimed by 2 files"));
-    assert_eq!(problems.len(), 8, "{problems:?}");
+    assert!(reason("00-classic-update.wasm").contains("shipped with Tarsal"));
+    assert_eq!(problems.len(), 9, "{problems:?}");
     // Staff and operators learn of it too: one event per file.
     let refused_events = chair.recent_events(50, "program.refused").await.unwrap();
-    assert_eq!(refused_events.len(), 8, "{refused_events:?}");
+    assert_eq!(refused_events.len(), 9, "{refused_events:?}");
+    // Staff starting "Classic massage" get the shipped program.
+    let described = chair.describe_program("classic").await.unwrap();
+    assert!(!described.contains("Hostile"), "{described}");
     assert!(refused_events.iter().all(|e| !e.message.contains('\n')));
 
     // A reload finishes (once more), reports nothing twice, and the compile
@@ -1051,7 +1055,7 @@ async fn a_hostile_programs_directory_neither_hangs_nor_wedges_the_service() {
             .await
             .unwrap()
             .len(),
-        8
+        9
     );
     let cached: Vec<_> = std::fs::read_dir(&cache)
         .unwrap()

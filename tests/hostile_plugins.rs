@@ -212,6 +212,30 @@ fn fixture(name: &str) -> std::path::PathBuf {
     plugins_dir(Some("hostile")).join(format!("hostile-{name}.wasm"))
 }
 
+/// One simulated session of fixture `name` in `tarsalctl program run
+/// --json`: the report, its event codes, and the exit status.
+fn tarsalctl_run(
+    name: &str,
+    args: &[&str],
+) -> (serde_json::Value, Vec<String>, std::process::ExitStatus) {
+    let out = std::process::Command::new(support::binary("tarsalctl"))
+        .args(["--json", "program", "run"])
+        .arg(fixture(name))
+        .args(args)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let report: serde_json::Value = serde_json::from_str(&stdout)
+        .unwrap_or_else(|e| panic!("{e}: {stdout}\n{}", String::from_utf8_lossy(&out.stderr)));
+    let codes = report["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|e| e["code"].as_str().map(String::from))
+        .collect();
+    (report, codes, out.status)
+}
+
 /// One 10 ms tick of `program` at `elapsed`, on an empty chair.
 fn tick_at(
     program: &mut tarsal_plugin_host::WasmProgram,
@@ -279,15 +303,7 @@ fn a_program_that_claims_to_wait_for_staff_cannot_work_the_chair_meanwhile() {
 fn a_program_that_mostly_waits_for_staff_still_ends_within_the_session_limit() {
     // Through the developer's tool, as the red team ran it: the standard
     // chair (30 min, staff waits add at most 30 min).
-    let out = std::process::Command::new(support::binary("tarsalctl"))
-        .args(["--json", "program", "run"])
-        .arg(fixture("staff-dodger"))
-        .args(["--intensity", "5"])
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let report: serde_json::Value = serde_json::from_str(&stdout)
-        .unwrap_or_else(|e| panic!("{e}: {stdout}\n{}", String::from_utf8_lossy(&out.stderr)));
+    let (report, codes, _) = tarsalctl_run("staff-dodger", &["--intensity", "5"]);
     let simulated = report["simulated_s"].as_f64().unwrap();
     assert!(
         simulated <= 60.0 * 60.0 + 1.0,
@@ -299,16 +315,10 @@ fn a_program_that_mostly_waits_for_staff_still_ends_within_the_session_limit() {
         "{outcome}: {}",
         report["detail"]
     );
-    let codes: Vec<&str> = report["events"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter_map(|e| e["code"].as_str())
-        .collect();
     assert_eq!(
         codes
             .iter()
-            .filter(|c| **c == "interlock.awaiting_staff")
+            .filter(|c| *c == "interlock.awaiting_staff")
             .count(),
         1,
         "{codes:?}"
@@ -510,4 +520,21 @@ fn a_file_cannot_take_a_bundled_programs_id_and_two_files_cannot_share_one() {
         .collect();
     assert_eq!(dup.len(), 2, "{dup:?}");
     assert!(dup[0].contains("a.wasm") && dup[0].contains("b.wasm"));
+}
+
+#[test]
+fn parts_a_program_did_not_declare_stay_off_in_the_developers_tool_too() {
+    let (_, codes, status) = tarsalctl_run("undeclared-parts", &[]);
+    assert_eq!(
+        codes
+            .iter()
+            .filter(|c| *c == "interlock.not_declared")
+            .count(),
+        3,
+        "bath, calf units, calf heat, once each: {codes:?}"
+    );
+    assert!(
+        !status.success(),
+        "the run reports such a program as failing"
+    );
 }

@@ -171,18 +171,7 @@ fn same(a: &[u8], b: &[u8]) -> bool {
 }
 
 fn new_token() -> String {
-    use std::io::Read;
-    let mut bytes = [0u8; 16];
-    let read = std::fs::File::open("/dev/urandom").and_then(|mut f| f.read_exact(&mut bytes));
-    if read.is_err() {
-        // No urandom: still unguessable enough across a panel's uptime.
-        let nanos = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap_or_default()
-            .as_nanos();
-        bytes = (nanos ^ ((std::process::id() as u128) << 64)).to_le_bytes();
-    }
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    crate::guard::random_hex(16)
 }
 
 #[cfg(test)]
