@@ -56,7 +56,7 @@ mount_in() { # mount_in TARGET mount-args...
 
 # Whatever an earlier run left mounted inside the root.
 if [ -d "$root" ]; then
-    grep -F " $root/" /proc/mounts | cut -d' ' -f2 | sort -r | while read -r m; do umount -l "$m" || true; done
+    { grep -F " $root/" /proc/mounts || true; } | cut -d' ' -f2 | sort -r | while read -r m; do umount -l "$m" || true; done
     rm -rf --one-file-system "$root"
 fi
 
