@@ -37,13 +37,7 @@ impl Program for Stuck {
                 std::thread::sleep(Duration::from_millis(5));
             }
         }
-        Ok(ProgramOutput {
-            request: busy_request(),
-            step: 0,
-            progress: 0.0,
-            remaining: None,
-            status: ProgramStatus::Running,
-        })
+        Ok(busy_output())
     }
 }
 
@@ -84,6 +78,16 @@ impl ProgramCatalog for TestCatalog {
     }
 }
 
+fn busy_output() -> ProgramOutput {
+    ProgramOutput {
+        request: busy_request(),
+        step: 0,
+        progress: 0.0,
+        remaining: None,
+        status: ProgramStatus::Running,
+    }
+}
+
 fn busy_request() -> Request {
     let mut r = Request::OFF;
     r.setpoints[HeaterId::SolePad] = Some(Celsius(40.0));
@@ -101,13 +105,7 @@ impl Program for Hang {
             self.done = true;
             std::thread::sleep(Duration::from_millis(600));
         }
-        Ok(ProgramOutput {
-            request: busy_request(),
-            step: 0,
-            progress: 0.0,
-            remaining: None,
-            status: ProgramStatus::Running,
-        })
+        Ok(busy_output())
     }
 }
 

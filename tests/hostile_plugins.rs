@@ -396,7 +396,7 @@ fn a_plugin_that_floods_the_log_is_stopped_in_its_tick() {
 #[test]
 fn a_plugin_inside_the_per_call_log_limits_is_held_to_the_session_log_rate() {
     let limits = Limits::default();
-    let library = Library::new(limits.clone(), None).unwrap();
+    let library = Library::new(limits, None).unwrap();
     let plugin = library.load_file(&fixture("log-spam")).unwrap();
     let mut program = library.start(&plugin, &SessionOptions::default()).unwrap();
     for tick in 0..1000u32 {

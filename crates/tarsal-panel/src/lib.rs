@@ -16,3 +16,4 @@ pub mod guard;
 pub mod limits;
 pub mod live;
 pub mod pin;
+pub mod secret;

@@ -4,6 +4,7 @@
 //! long as the one before (a 4-digit PIN would otherwise fall to a patient
 //! guesser within a day; 6 digits or more are recommended).
 
+use crate::secret::{random_hex, same};
 use std::path::Path;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
@@ -164,14 +165,8 @@ impl PinGate {
     }
 }
 
-/// Compares without stopping at the first difference, so the time taken
-/// does not tell how much of a guess was right.
-fn same(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
-}
-
 fn new_token() -> String {
-    crate::guard::random_hex(16)
+    random_hex(16)
 }
 
 #[cfg(test)]

@@ -3,7 +3,7 @@
 //! service log, charged to the plugin).
 
 use crate::bindings::wit;
-use crate::{CallTime, Limits};
+use crate::{CallBudget, Limits};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tarsal_core::text::one_line;
@@ -55,11 +55,11 @@ pub enum HostStop {
     HostWork { bytes: u64 },
 }
 
-/// One call's deadline, measured from its start.
+/// The call under way: what it may use, and when it began.
 #[derive(Clone, Copy, Debug)]
 struct CallClock {
     kind: CallKind,
-    time: CallTime,
+    budget: CallBudget,
     wall_start: Instant,
     cpu_start: Duration,
 }
@@ -115,9 +115,6 @@ pub struct HostState {
     pub host_bytes: u64,
     /// Log lines written to the service log, this session.
     pub lines_kept: u64,
-    /// The current call's instruction budget and transfer cap (for messages).
-    pub call_fuel: u64,
-    pub call_hostcall_bytes: usize,
     /// The last error-level line (a panic message, usually).
     pub last_error: Option<String>,
 }
@@ -133,26 +130,25 @@ impl HostState {
             call: None,
             host_bytes: 0,
             lines_kept: 0,
-            call_fuel: 0,
-            call_hostcall_bytes: 0,
             last_error: None,
         }
     }
 
     /// Starts the per-call budgets before a call into the plugin.
-    pub fn begin_call(&mut self, kind: CallKind) {
+    pub fn begin_call(&mut self, kind: CallKind, budget: CallBudget) {
         self.logged = 0;
-        let time = match kind {
-            CallKind::Describe => self.limits.describe_time,
-            CallKind::Start => self.limits.start_time,
-            CallKind::Tick => self.limits.tick_time,
-        };
         self.call = Some(CallClock {
             kind,
-            time,
+            budget,
             wall_start: Instant::now(),
             cpu_start: thread_cpu_time(),
         });
+    }
+
+    /// The budget of the call under way (or of the last one).
+    pub fn call_budget(&self) -> CallBudget {
+        self.call
+            .map_or(self.limits.for_call(CallKind::Tick), |c| c.budget)
     }
 
     /// Session time passed: the log allowance grows.
@@ -173,7 +169,8 @@ impl HostState {
         };
         let cpu = thread_cpu_time().saturating_sub(call.cpu_start);
         let wall = call.wall_start.elapsed();
-        if cpu >= call.time.cpu || wall >= call.time.wall {
+        let time = call.budget.time;
+        if cpu >= time.cpu || wall >= time.wall {
             tracing::debug!(
                 plugin = %one_line(&self.plugin, 64),
                 cpu_us = cpu.as_micros() as u64,
@@ -182,8 +179,8 @@ impl HostState {
             );
             return Err(HostStop::Deadline {
                 call: call.kind.name(),
-                cpu_ms: call.time.cpu.as_millis() as u64,
-                wall_ms: call.time.wall.as_millis() as u64,
+                cpu_ms: time.cpu.as_millis() as u64,
+                wall_ms: time.wall.as_millis() as u64,
             });
         }
         Ok(UpdateDeadline::Continue(1))

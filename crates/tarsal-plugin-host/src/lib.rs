@@ -50,7 +50,7 @@ pub const INTERFACE_PACKAGE: &str = "tarsal:program";
 pub const INTERFACE_VERSION: (u64, u64, u64) = (0, 1, 0);
 
 /// Limits on what a plugin may use.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Limits {
     /// Instruction budget (fuel) for one `tick`.
     pub tick_fuel: u64,
@@ -112,6 +112,38 @@ impl Default for Limits {
             file_bytes: 64 << 20,
             compile_time: Duration::from_secs(120),
             cache_bytes: 512 << 20,
+        }
+    }
+}
+
+/// What one call into a plugin may use.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct CallBudget {
+    pub fuel: u64,
+    pub time: CallTime,
+    /// Most bytes it may hand the host in one go.
+    pub hostcall_bytes: usize,
+}
+
+impl Limits {
+    /// The budget of a call of `kind`.
+    pub(crate) fn for_call(&self, kind: host::CallKind) -> CallBudget {
+        match kind {
+            host::CallKind::Tick => CallBudget {
+                fuel: self.tick_fuel,
+                time: self.tick_time,
+                hostcall_bytes: self.hostcall_bytes,
+            },
+            host::CallKind::Start => CallBudget {
+                fuel: self.call_fuel,
+                time: self.start_time,
+                hostcall_bytes: self.hostcall_bytes,
+            },
+            host::CallKind::Describe => CallBudget {
+                fuel: self.call_fuel,
+                time: self.describe_time,
+                hostcall_bytes: self.hostcall_bytes.max(self.describe_bytes),
+            },
         }
     }
 }

@@ -462,7 +462,7 @@ impl Library {
         pre: &PluginPre<HostState>,
         plugin: Arc<str>,
     ) -> Result<(Store<HostState>, Plugin), tarsal_core::program::ProgramError> {
-        let mut store = Store::new(&self.engine, HostState::new(plugin, self.limits.clone()));
+        let mut store = Store::new(&self.engine, HostState::new(plugin, self.limits));
         store.limiter(|s| s);
         store.epoch_deadline_callback(|mut ctx| {
             ctx.data_mut()
@@ -543,14 +543,6 @@ impl ProgramSet {
     pub fn plugins(&self) -> &[LoadedPlugin] {
         &self.plugins
     }
-
-    /// Files that did not load, with the reason.
-    pub fn problems(&self) -> Vec<String> {
-        self.problems
-            .iter()
-            .map(|p| format!("{}: {}", p.file, p.reason))
-            .collect()
-    }
 }
 
 impl ProgramCatalog for ProgramSet {
@@ -583,7 +575,12 @@ impl ProgramCatalog for ProgramSet {
             available.push_str(" (the other programs are still loading; try again in a moment)");
         }
         if !self.problems.is_empty() {
-            available.push_str(&format!(" (not loaded: {})", self.problems().join("; ")));
+            let lines: Vec<String> = self
+                .problems
+                .iter()
+                .map(|p| format!("{}: {}", p.file, p.reason))
+                .collect();
+            available.push_str(&format!(" (not loaded: {})", lines.join("; ")));
         }
         CatalogError::Unknown {
             id: tarsal_core::text::echo(id).into_owned(),

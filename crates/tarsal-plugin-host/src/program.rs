@@ -41,31 +41,20 @@ impl WasmProgram {
 
 /// Arms the store for one call of `kind`: fuel, deadline, transfer cap.
 pub(crate) fn arm(store: &mut Store<HostState>, kind: CallKind) -> Result<(), ProgramError> {
-    let limits = store.data().limits.clone();
-    let (fuel, time, hostcall) = match kind {
-        CallKind::Tick => (limits.tick_fuel, limits.tick_time, limits.hostcall_bytes),
-        CallKind::Start => (limits.call_fuel, limits.start_time, limits.hostcall_bytes),
-        CallKind::Describe => (
-            limits.call_fuel,
-            limits.describe_time,
-            limits.hostcall_bytes.max(limits.describe_bytes),
-        ),
-    };
-    let state = store.data_mut();
-    state.begin_call(kind);
-    state.call_fuel = fuel;
-    state.call_hostcall_bytes = hostcall;
+    let limits = store.data().limits;
+    let budget = limits.for_call(kind);
+    store.data_mut().begin_call(kind, budget);
     store
-        .set_fuel(fuel)
+        .set_fuel(budget.fuel)
         .map_err(|e| call_error(store, &limits, e))?;
-    store.set_epoch_deadline(epoch::epochs(time.cpu));
-    store.set_hostcall_fuel(hostcall);
+    store.set_epoch_deadline(epoch::epochs(budget.time.cpu));
+    store.set_hostcall_fuel(budget.hostcall_bytes);
     Ok(())
 }
 
 impl Program for WasmProgram {
     fn tick(&mut self, input: &ProgramInput<'_>) -> Result<ProgramOutput, ProgramError> {
-        let limits = self.store.data().limits.clone();
+        let limits = self.store.data().limits;
         self.store.data_mut().time_passed(input.dt);
         arm(&mut self.store, CallKind::Tick)?;
         let input = convert::tick_input(input);
@@ -109,7 +98,7 @@ pub(crate) fn call_error(
             kind: ProgramErrorKind::Timeout,
             message: format!(
                 "it ran past its budget of {} million instructions in one call",
-                state.call_fuel / 1_000_000
+                state.call_budget().fuel / 1_000_000
             ),
         };
     }
@@ -129,7 +118,7 @@ pub(crate) fn call_error(
             kind: ProgramErrorKind::TooMuchData,
             message: format!(
                 "it handed the host more than {} KiB in one go (a log line, an error message or a description that long)",
-                state.call_hostcall_bytes >> 10
+                state.call_budget().hostcall_bytes >> 10
             ),
         };
     }
