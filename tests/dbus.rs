@@ -74,6 +74,10 @@ async fn the_introspection_matches_the_committed_xml() {
             "/org/tarsal/Chair1/actuators/foot_roller_left",
             "org.tarsal.Chair1.Actuator.xml",
         ),
+        (
+            tarsal_dbus::ACTUATORS_PATH,
+            "org.tarsal.Chair1.actuators.xml",
+        ),
     ] {
         let introspect = zbus::fdo::IntrospectableProxy::builder(&connection)
             .destination(tarsal_dbus::NAME)
@@ -771,6 +775,34 @@ fn the_system_bus_policy_lets_staff_operate_and_technicians_service_and_others_o
     );
     assert_eq!(code, 0, "{err}");
     assert_eq!(tarsalctl_as("tarsal-t-tech", a, &["service", "leave"]).0, 0);
+    // Properties are read-only for everyone: the bus refuses Set by name.
+    let set = Command::new("setpriv")
+        .args([
+            "--reuid",
+            "tarsal-t-tech",
+            "--regid",
+            "tarsal-t-tech",
+            "--init-groups",
+        ])
+        .arg("busctl")
+        .arg(format!("--address={a}"))
+        .args([
+            "set-property",
+            tarsal_dbus::NAME,
+            tarsal_dbus::PATH,
+            tarsal_dbus::INTERFACE,
+            "Intensity",
+            "y",
+            "5",
+        ])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&set.stderr);
+    assert!(!set.status.success(), "{err}");
+    assert!(
+        err.contains("Access denied") || err.contains("AccessDenied"),
+        "{err}"
+    );
     assert_eq!(
         tarsalctl_as("tarsal-t-outsider", a, &["service", "leave"]).0,
         5
@@ -837,23 +869,25 @@ async fn busctl_introspects_starts_a_session_and_stops_it_in_an_emergency() {
 
     busctl(&bus, &[&["call"], &at[..], &["EmergencyStop"]].concat());
     assert_eq!(state(&bus).trim(), r#"s "estop""#);
-    // Every actuator reports its outputs off.
+    // Every actuator reports its outputs off. The manager lists the
+    // actuators and nothing else: no object without interfaces.
     let manager = zbus::fdo::ObjectManagerProxy::builder(&connection)
         .destination(tarsal_dbus::NAME)
-        .path(tarsal_dbus::PATH)
+        .path(tarsal_dbus::ACTUATORS_PATH)
         .build()
         .await
         .unwrap();
     let objects = manager.get_managed_objects().await.unwrap();
-    let paths: Vec<_> = objects
-        .into_iter()
-        .filter(|(_, interfaces)| {
+    for (path, interfaces) in &objects {
+        assert!(
             interfaces
                 .keys()
-                .any(|i| i.as_str() == tarsal_dbus::ACTUATOR_INTERFACE)
-        })
-        .map(|(path, _)| path)
-        .collect();
+                .any(|i| i.as_str() == tarsal_dbus::ACTUATOR_INTERFACE),
+            "{path} is listed with {:?}",
+            interfaces.keys().collect::<Vec<_>>()
+        );
+    }
+    let paths: Vec<_> = objects.into_keys().collect();
     assert_eq!(paths.len(), 10, "{paths:?}");
     let off = |v: &zbus::zvariant::OwnedVariant| {
         f64::try_from(v)

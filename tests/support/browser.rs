@@ -305,6 +305,28 @@ impl Browser {
         panic!("tapping {css}: {last_error}");
     }
 
+    /// Whether the first element matching `css` is where a finger can tap it
+    /// without scrolling: wholly inside the window, and nothing on top of
+    /// its centre. Returns what is wrong, or `None`.
+    pub fn not_tappable_as_is(&self, css: &str) -> Option<String> {
+        let verdict = self.script(&format!(
+            r#"
+            const e = document.querySelector({});
+            if (!e) return 'missing';
+            const r = e.getBoundingClientRect();
+            if (r.width === 0 || r.height === 0) return 'not shown';
+            if (r.top < 0 || r.left < 0 || r.bottom > window.innerHeight + 0.5 || r.right > window.innerWidth + 0.5)
+                return 'outside the window: ' + JSON.stringify([r.left, r.top, r.right, r.bottom]) + ' of ' + window.innerWidth + 'x' + window.innerHeight;
+            const top = document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2);
+            if (!top || !(top === e || e.contains(top)))
+                return 'covered by ' + (top ? top.tagName + '#' + top.id + '.' + top.className : 'nothing');
+            return null;
+            "#,
+            js_string(css)
+        ));
+        verdict.as_str().map(str::to_owned)
+    }
+
     /// The visible text of the first element matching `css` ("" if none).
     pub fn text(&self, css: &str) -> String {
         self.script(&format!(

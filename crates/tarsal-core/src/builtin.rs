@@ -5,8 +5,8 @@
 use crate::model::{CalfCell, FootRollerCommand, HeaterId, NodeMotion, Request, Side};
 use crate::profile::Equipment;
 use crate::program::{
-    CatalogError, OptionKind, OptionSpec, Program, ProgramCatalog, ProgramError, ProgramInfo,
-    ProgramInput, ProgramOutput, ProgramStatus, StepInfo,
+    CatalogError, OptionKind, OptionSpec, OptionText, Program, ProgramCatalog, ProgramError,
+    ProgramInfo, ProgramInput, ProgramOutput, ProgramStatus, ProgramTranslation, StepInfo,
 };
 use crate::session::{OptionValue, SessionOptions};
 use crate::units::{Celsius, Hertz, Percent, PercentPerSecond};
@@ -98,7 +98,37 @@ impl Demo {
                 calf_heat: false,
                 bath: false,
             },
-            translations: vec![],
+            translations: vec![Self::vietnamese()],
+        }
+    }
+
+    /// The demo's texts for Vietnamese-speaking staff, step for step.
+    fn vietnamese() -> ProgramTranslation {
+        const STEPS_VI: [&str; 5] = [
+            "Vuốt khởi động, từ ngón chân đến gót",
+            "Nhào lòng bàn chân",
+            "Sóng bắp chân, từ mắt cá lên gối",
+            "Rung",
+            "Vuốt thư giãn",
+        ];
+        ProgramTranslation {
+            language: "vi".into(),
+            name: "Chạy thử".into(),
+            description: "Giới thiệu ngắn các chức năng của ghế: vuốt, nhào, sóng bắp chân, rung và thư giãn.".into(),
+            steps: STEPS_VI
+                .iter()
+                .map(|title| StepInfo {
+                    title: (*title).into(),
+                    staff_action: None,
+                })
+                .collect(),
+            contraindications: vec![],
+            options: vec![OptionText {
+                key: "minutes".into(),
+                label: "Thời lượng".into(),
+                description: "Thời lượng của bài, tính bằng phút.".into(),
+                choice_labels: vec![],
+            }],
         }
     }
 
@@ -231,6 +261,24 @@ mod tests {
     use crate::profile::ChairProfile;
     use crate::program::ChairLimits;
     use crate::units::Intensity;
+
+    #[test]
+    fn the_vietnamese_texts_cover_every_step_and_option() {
+        let info = Demo::info();
+        let vi = info
+            .translations
+            .iter()
+            .find(|t| t.language == "vi")
+            .expect("a Vietnamese translation");
+        assert_eq!(vi.steps.len(), info.steps.len());
+        for option in &info.options {
+            assert!(
+                vi.options.iter().any(|o| o.key == option.key),
+                "{}",
+                option.key
+            );
+        }
+    }
 
     #[test]
     fn demo_walks_through_its_steps_and_finishes_on_time() {

@@ -79,6 +79,66 @@ impl fmt::Display for StopSource {
     }
 }
 
+/// Every event code the service can emit, for clients that translate them
+/// (the panel's catalogues are checked against this list).
+pub const EVENT_CODES: &[&str] = &[
+    "session.started",
+    "session.running",
+    "session.paused",
+    "session.resumed",
+    "session.completed",
+    "session.stopped",
+    "session.time_limit",
+    "session.aborted",
+    "session.emergency_stop",
+    "session.interrupted",
+    "session.intensity",
+    "session.heat",
+    "session.staff_confirmed",
+    "sanitation.complete",
+    "sanitation.incomplete",
+    "bath.fill",
+    "bath.drain",
+    "bath.stop",
+    "bath.done",
+    "service.entered",
+    "service.left",
+    "service.command",
+    "estop.pressed",
+    "chair.reset",
+    "program.refused",
+    "clamp.setpoint",
+    "clamp.pressure",
+    "clamp.pressure_ramp",
+    "clamp.travel_speed",
+    "clamp.motion_rate",
+    "clamp.kneading_speed",
+    "interlock.no_feet",
+    "interlock.dry_run",
+    "interlock.bath_full",
+    "interlock.not_fitted",
+    "interlock.not_declared",
+    "interlock.awaiting_staff",
+    "fault.sensor_out_of_range",
+    "fault.over_temperature",
+    "fault.heater_no_rise",
+    "fault.heater_out_of_band",
+    "fault.heater_no_response",
+    "fault.fill_timeout",
+    "fault.fill_no_flow",
+    "fault.overfill",
+    "fault.level_drop",
+    "fault.leak_detected",
+    "fault.drain_blocked",
+    "fault.unexpected_inflow",
+    "fault.roller_stall",
+    "fault.cell_overpressure",
+    "fault.loop_overrun",
+    "fault.program",
+    "fault.invalid_request",
+    "fault.hardware",
+];
+
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", tag = "type")]
 pub enum EventKind {
@@ -734,6 +794,25 @@ impl fmt::Display for Fault {
 
 #[cfg(test)]
 mod tests {
+
+    /// Every code a `code()` in this file returns is listed in
+    /// [`EVENT_CODES`], and nothing else is: a new event cannot reach a
+    /// client that has no words for it.
+    #[test]
+    fn event_codes_lists_exactly_the_codes_this_file_returns() {
+        let source = include_str!("event.rs");
+        let mut returned: Vec<&str> = source
+            .match_indices("=> \"")
+            .filter_map(|(at, marker)| source[at + marker.len()..].split('"').next())
+            .filter(|code| code.contains('.') && !code.contains(' '))
+            .collect();
+        returned.sort_unstable();
+        returned.dedup();
+        let mut listed = EVENT_CODES.to_vec();
+        listed.sort_unstable();
+        assert!(returned.len() > 50, "found only {returned:?}");
+        assert_eq!(returned, listed);
+    }
 
     #[test]
     fn stop_source_codes_are_their_serialized_names() {

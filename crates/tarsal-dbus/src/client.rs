@@ -235,16 +235,14 @@ pub struct ActuatorView {
 pub async fn read_actuators(connection: &zbus::Connection) -> zbus::Result<Vec<ActuatorView>> {
     let manager = zbus::fdo::ObjectManagerProxy::builder(connection)
         .destination(crate::NAME)
-        .path(crate::PATH)
+        .path(crate::ACTUATORS_PATH)
         .build()
         .await?;
     let mut paths: Vec<String> = manager
         .get_managed_objects()
         .await?
-        .into_iter()
-        .filter(|(_, interfaces)| !interfaces.is_empty())
-        .map(|(path, _)| path.to_string())
-        .filter(|p| p.starts_with(crate::ACTUATORS_PATH))
+        .into_keys()
+        .map(|path| path.to_string())
         .collect();
     paths.sort();
     let mut out = Vec::with_capacity(paths.len());

@@ -39,6 +39,34 @@ pub enum ChairError {
     NotSimulated(String),
 }
 
+/// The last part of every error name the service answers with, for
+/// clients that translate them (the panel's catalogues are checked
+/// against this list).
+pub const ERROR_NAMES: &[&str] = &[
+    "Busy",
+    "FaultLatched",
+    "EmergencyStopLatched",
+    "InvalidOption",
+    "UnknownProgram",
+    "ProgramDeclined",
+    "ProgramFailed",
+    "NotFitted",
+    "NotRunning",
+    "NotPaused",
+    "CannotPause",
+    "ResetBlocked",
+    "NothingToReset",
+    "NotAwaitingStaff",
+    "SanitationRequired",
+    "NotInServiceMode",
+    "InvalidValue",
+    "ContraindicationsNotConfirmed",
+    "Unavailable",
+    "NotResponding",
+    "Failed",
+    "NotSimulated",
+];
+
 impl From<Refusal> for ChairError {
     fn from(r: Refusal) -> Self {
         let m = r.to_string();
@@ -81,4 +109,70 @@ impl From<HandleError> for ChairError {
 /// The last part of a `org.tarsal.Chair1.Error.*` name, for clients.
 pub fn short_name(full: &str) -> &str {
     full.rsplit('.').next().unwrap_or(full)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every variant's name is in [`ERROR_NAMES`] (the match fails to
+    /// compile when a variant is added, which leads here).
+    #[test]
+    fn error_names_lists_every_variant() {
+        let m = String::new;
+        let all = [
+            ChairError::Busy(m()),
+            ChairError::FaultLatched(m()),
+            ChairError::EmergencyStopLatched(m()),
+            ChairError::InvalidOption(m()),
+            ChairError::UnknownProgram(m()),
+            ChairError::ProgramDeclined(m()),
+            ChairError::ProgramFailed(m()),
+            ChairError::NotFitted(m()),
+            ChairError::NotRunning(m()),
+            ChairError::NotPaused(m()),
+            ChairError::CannotPause(m()),
+            ChairError::ResetBlocked(m()),
+            ChairError::NothingToReset(m()),
+            ChairError::NotAwaitingStaff(m()),
+            ChairError::SanitationRequired(m()),
+            ChairError::NotInServiceMode(m()),
+            ChairError::InvalidValue(m()),
+            ChairError::ContraindicationsNotConfirmed(m()),
+            ChairError::Unavailable(m()),
+            ChairError::NotResponding(m()),
+            ChairError::Failed(m()),
+            ChairError::NotSimulated(m()),
+        ];
+        for e in &all {
+            match e {
+                ChairError::ZBus(_) => unreachable!("not a chair error"),
+                ChairError::Busy(_)
+                | ChairError::FaultLatched(_)
+                | ChairError::EmergencyStopLatched(_)
+                | ChairError::InvalidOption(_)
+                | ChairError::UnknownProgram(_)
+                | ChairError::ProgramDeclined(_)
+                | ChairError::ProgramFailed(_)
+                | ChairError::NotFitted(_)
+                | ChairError::NotRunning(_)
+                | ChairError::NotPaused(_)
+                | ChairError::CannotPause(_)
+                | ChairError::ResetBlocked(_)
+                | ChairError::NothingToReset(_)
+                | ChairError::NotAwaitingStaff(_)
+                | ChairError::SanitationRequired(_)
+                | ChairError::NotInServiceMode(_)
+                | ChairError::InvalidValue(_)
+                | ChairError::ContraindicationsNotConfirmed(_)
+                | ChairError::Unavailable(_)
+                | ChairError::NotResponding(_)
+                | ChairError::Failed(_)
+                | ChairError::NotSimulated(_) => {}
+            }
+            let name = e.name();
+            assert!(ERROR_NAMES.contains(&short_name(name.as_str())), "{name}");
+        }
+        assert_eq!(all.len(), ERROR_NAMES.len());
+    }
 }

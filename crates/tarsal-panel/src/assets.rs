@@ -69,6 +69,7 @@ async fn i18n(Path(file): Path<String>) -> Response {
 mod tests {
     use super::*;
     use std::collections::BTreeMap;
+    use tarsal_core::event::EVENT_CODES;
 
     fn catalogue(language: &str) -> BTreeMap<String, String> {
         let text = translation(language).unwrap();
@@ -166,13 +167,44 @@ mod tests {
             // Beyond the page's own keys, only the chair's event codes, which
             // English shows in the service's own words.
             for key in other.keys().filter(|k| !en.contains_key(*k)) {
+                let code = key.strip_suffix(".advice").unwrap_or(key);
                 assert!(
-                    ["fault.", "interlock.", "clamp.", "program."]
-                        .iter()
-                        .any(|p| key.starts_with(p)),
+                    EVENT_CODES.contains(&code),
                     "i18n/{language}.json has {key}, which nothing uses"
                 );
             }
+        }
+    }
+
+    /// Every refusal the service can answer with has the page's words.
+    #[test]
+    fn every_error_the_service_answers_with_is_translated() {
+        let en = catalogue("en");
+        let missing: Vec<&&str> = tarsal_dbus::error::ERROR_NAMES
+            .iter()
+            .filter(|name| !en.contains_key(&format!("error.{name}")))
+            .collect();
+        assert!(missing.is_empty(), "i18n/en.json lacks error.{missing:?}");
+    }
+
+    /// Staff see every event the service can emit (pop-ups, the
+    /// technician's list), and every fault with what to do: in each
+    /// language but English, which shows the service's own words.
+    #[test]
+    fn every_event_code_the_service_emits_is_translated() {
+        for &language in LANGUAGES.iter().filter(|l| **l != "en") {
+            let other = catalogue(language);
+            let mut missing: Vec<String> = Vec::new();
+            for code in EVENT_CODES {
+                if !other.contains_key(*code) {
+                    missing.push((*code).to_owned());
+                }
+                let advice = format!("{code}.advice");
+                if code.starts_with("fault.") && !other.contains_key(&advice) {
+                    missing.push(advice);
+                }
+            }
+            assert!(missing.is_empty(), "i18n/{language}.json lacks {missing:?}");
         }
     }
 }

@@ -19,7 +19,26 @@ pub struct Link {
     pub reachable: bool,
     /// Why it does not, in one line (empty when reachable).
     pub problem: String,
+    /// The same as a code the page translates (`offline.<code>`).
+    pub problem_code: Problem,
     pub chair: Option<ChairProperties>,
+}
+
+/// Why the chair cannot be reached, for the page to say in its language.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Problem {
+    /// Reachable: no problem.
+    #[default]
+    None,
+    /// The panel has just started.
+    Connecting,
+    /// The message bus itself cannot be reached.
+    NoBus,
+    /// Nothing owns the chair's name on the bus.
+    NotRunning,
+    /// The service owns its name but did not answer in time.
+    NotAnswering,
 }
 
 /// A [`Link`] with its JSON, written once however many pages are open.
@@ -74,6 +93,7 @@ impl Channels {
             link: watch::Sender::new(
                 Link {
                     problem: "connecting to the chair service".into(),
+                    problem_code: Problem::Connecting,
                     ..Link::default()
                 }
                 .into(),
@@ -101,6 +121,7 @@ pub async fn follow(bus: Bus, channels: Channels) {
                 Link {
                     reachable: false,
                     problem,
+                    problem_code: Problem::NoBus,
                     chair: None,
                 }
                 .into(),
@@ -178,16 +199,19 @@ async fn refresh(connection: &zbus::Connection, channels: &Channels, last_read: 
         Ok(chair) => Link {
             reachable: true,
             problem: String::new(),
+            problem_code: Problem::None,
             chair: Some(chair),
         },
         Err(e) if timed_out(&e) => Link {
             reachable: false,
             problem: "the chair service is not answering".into(),
+            problem_code: Problem::NotAnswering,
             chair: None,
         },
         Err(e) => Link {
             reachable: false,
             problem: format!("the chair service does not answer: {}", describe_error(&e)),
+            problem_code: Problem::NotRunning,
             chair: None,
         },
     };

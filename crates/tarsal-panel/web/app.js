@@ -7,6 +7,8 @@
 const ACTIVE = ["preparing", "running", "paused", "finishing"];
 const USES = ["foot_rollers", "calf_units", "sole_heat", "calf_heat", "bath"];
 const FILL_LITRES = [10, 15, 17];
+/** Parts that intensity and pause act on: without them both mean nothing. */
+const MASSAGE = ["foot_rollers", "calf_units"];
 
 const S = {
   language: "en",
@@ -29,6 +31,10 @@ const S = {
   serviceEvents: [],
   actuators: [],
   renderedKey: "",
+  // The session on screen, so its end can be told: {id, name}.
+  onScreen: null,
+  // How the last session seen on this page ended: {name, outcome}.
+  ended: null,
 };
 
 // ---------- text ----------
@@ -176,9 +182,12 @@ function toast(e, kind) {
   const el = document.getElementById("toast");
   let text;
   if (e instanceof ApiError) {
-    const head = t("error." + e.code) === "error." + e.code ? t("error.Failed") : t("error." + e.code);
-    // The service's own words carry the specifics (numbers, names).
-    text = "<strong>" + esc(head) + "</strong>" + (e.message ? "<span>" + esc(e.message) + "</span>" : "");
+    const known = t("error." + e.code) !== "error." + e.code;
+    const head = known ? t("error." + e.code) : t("error.Failed");
+    // In English the service's own words carry the specifics (numbers,
+    // names); other languages show the panel's words for the refusal.
+    const detail = e.message && (S.language === "en" || !known) ? e.message : "";
+    text = "<strong>" + esc(head) + "</strong>" + (detail ? "<span>" + esc(detail) + "</span>" : "");
   } else {
     text = "<strong>" + esc(String(e)) + "</strong>";
   }
@@ -193,6 +202,7 @@ function follow() {
   const source = new EventSource("/api/live");
   source.addEventListener("state", (m) => {
     S.link = JSON.parse(m.data);
+    noteSessionEnd(S.link.chair);
     // The chair's programs changed (loaded after start-up, reloaded): list them again.
     const c = S.link && S.link.chair;
     if (c && c.programs_revision !== S.programsRevision) {
@@ -206,9 +216,34 @@ function follow() {
     if (e.severity === "warning") toast(tOr(e.code, e.message), "warning");
   });
   source.onerror = () => {
-    S.link = { reachable: false, problem: t("offline.panel"), chair: null };
+    S.link = { reachable: false, problem_code: "panel", problem: "", chair: null };
     render();
   };
+}
+
+/** Remembers the session on screen; when the chair reports it ended, says how. */
+function noteSessionEnd(c) {
+  if (!c) return;
+  if (ACTIVE.includes(c.state) && c.session_id) {
+    const p = program(c.program);
+    S.onScreen = { id: c.session_id, program: c.program, fallback: c.program_name };
+    if (p) S.onScreen.fallback = p.name;
+    S.ended = null;
+    return;
+  }
+  const [id, outcome] = c.last_session || [0, ""];
+  if (S.onScreen && id === S.onScreen.id && outcome) {
+    S.ended = { program: S.onScreen.program, fallback: S.onScreen.fallback, outcome };
+    S.onScreen = null;
+    if (!["hygiene", "service"].includes(S.view)) S.view = "programs";
+    S.renderedKey = "";
+  }
+}
+
+/** The program's name in the panel's language. */
+function programName(id, fallback) {
+  const p = program(id);
+  return p ? localized(p).name : fallback;
 }
 
 // ---------- rendering ----------
@@ -234,7 +269,7 @@ function render() {
   const offline = document.getElementById("offline");
   // Before the first state arrives there is nothing to say yet.
   offline.hidden = !S.link || !!c;
-  document.getElementById("offline-detail").textContent = (S.link && S.link.problem) || "";
+  document.getElementById("offline-detail").textContent = offlineDetail();
   const stateEl = document.getElementById("state");
   stateEl.dataset.state = c ? c.state : "";
   stateEl.textContent = c ? t("state." + c.state) : "…";
@@ -260,13 +295,23 @@ function render() {
   patch(c);
 }
 
+/** Why the chair is not reachable, in the panel's language. The service's
+ * exact English stays for English screens (and the panel's log). */
+function offlineDetail() {
+  if (!S.link || S.link.chair) return "";
+  const code = S.link.problem_code || "connecting";
+  const words = t("offline." + code);
+  const exact = ["no_bus", "not_running"].includes(code) && S.language === "en" && S.link.problem;
+  return exact ? words + " (" + S.link.problem + ")" : words;
+}
+
 /** What, when it changes, needs the screen drawn again (live numbers are patched). */
 function screenKey(name, c) {
   if (!c) return "";
   switch (name) {
     case "programs":
       return [S.programs.length, c.sanitation_owed, c.sanitation_required, c.state, c.programs_loading,
-        (c.program_problems || []).length].join();
+        (c.program_problems || []).length, JSON.stringify(S.ended)].join();
     case "setup":
       return JSON.stringify(S.setup) + c.state + c.sanitation_required;
     case "running":
@@ -320,6 +365,12 @@ const SCREENS = {
   programs(c) {
     const gate = gateClosed(c);
     let html = "";
+    if (S.ended) {
+      const good = S.ended.outcome === "completed";
+      html += '<div class="banner ' + (good ? "done" : "note") + '" id="session-ended" data-outcome="' + esc(S.ended.outcome) + '"><p>' +
+        esc(t("ended." + S.ended.outcome, { program: programName(S.ended.program, S.ended.fallback) })) + "</p>" +
+        '<button type="button" id="dismiss-ended" data-action="dismiss-ended">' + esc(t("action.ok")) + "</button></div>";
+    }
     if (gate) {
       html += '<div class="banner gate" id="sanitation-gate"><p>' + esc(t("hygiene.gate")) + '</p>' +
         '<button type="button" data-action="go" data-view="hygiene">' + esc(t("hygiene.go")) + "</button></div>";
@@ -353,7 +404,7 @@ const SCREENS = {
     let html = '<div class="setup"><div class="setup-head"><button type="button" class="back" data-action="go" data-view="programs">' +
       esc(t("action.back")) + "</button><h2>" + esc(l.name) + "</h2></div>";
     html += '<div class="setup-body"><section class="settings">';
-    html += row(t("setup.intensity"), segmented("intensity", [1, 2, 3, 4, 5].map((n) => [n, String(n)]), s.intensity));
+    if (massages(p)) html += row(t("setup.intensity"), segmented("intensity", [1, 2, 3, 4, 5].map((n) => [n, String(n)]), s.intensity));
     if (p.uses.some((u) => u.endsWith("_heat"))) html += row(t("setup.heat"), toggle("heat", s.heat));
     if (p.uses.includes("bath")) html += row(t("setup.bath"), toggle("bath", s.bath));
     for (const o of p.options) {
@@ -374,15 +425,18 @@ const SCREENS = {
     html += "</section>";
     if (l.contraindications.length) {
       html += '<section class="contraindications"><h3>' + esc(t("setup.contraindications")) + "</h3><ul>" +
-        l.contraindications.map((c) => "<li>" + esc(c) + "</li>").join("") + "</ul>" +
-        '<button type="button" id="confirm-contraindications" class="check' + (s.confirmed ? " on" : "") +
-        '" data-action="confirm-contraindications" aria-pressed="' + s.confirmed + '">' +
-        esc(t("setup.none_apply")) + "</button></section>";
+        l.contraindications.map((c) => "<li>" + esc(c) + "</li>").join("") + "</ul></section>";
     }
     const ready = s.confirmed || !l.contraindications.length;
-    html += '</div><div class="setup-foot"><span class="duration">' + esc(t("programs.minutes", { minutes: setupMinutes(p, s) })) +
+    // What moves the session forward stays in the footer, always on screen.
+    html += '</div><div class="setup-foot">';
+    if (l.contraindications.length) {
+      html += '<button type="button" id="confirm-contraindications" class="check' + (s.confirmed ? " on" : "") +
+        '" data-action="confirm-contraindications" aria-pressed="' + s.confirmed + '">' + esc(t("setup.none_apply")) + "</button>";
+    }
+    html += '<span class="duration">' + esc(t("programs.minutes", { minutes: setupMinutes(p, s) })) +
       '</span><button type="button" id="start" class="start" data-action="start"' + (ready ? "" : " disabled") + ">" +
-      esc(ready ? t("action.start") : t("setup.confirm_first")) + "</button></div></div>";
+      esc(t("action.start")) + "</button></div></div>";
     return html;
   },
 
@@ -402,17 +456,20 @@ const SCREENS = {
     html += "</div>";
     if (c.awaiting_staff) {
       const action = l ? l.staffAction(c.staff_action) : c.staff_action;
-      html += '<div class="staff" id="staff-step"><h3>' + esc(t("running.staff_step")) + '</h3><p>' + esc(action) + "</p>" +
+      html += '<div class="staff" id="staff-step"><h3>' + esc(t("running.staff_step")) + '</h3><p class="staff-text">' + esc(action) + "</p>" +
         '<div class="staff-confirm"><span>' + esc(t("running.initials")) + '</span><button type="button" id="initials" class="initials" data-action="keyboard">' +
         esc(S.staffInitials || t("running.tap_initials")) + '</button><button type="button" id="confirm-step" class="start" data-action="confirm-step">' +
         esc(t("action.confirm")) + "</button></div></div>";
       if (S.keyboard) html += keyboard();
     } else {
       html += '<div class="controls">';
-      html += '<div class="control"><span class="label">' + esc(t("setup.intensity")) + '</span><div class="stepper big">' +
-        '<button type="button" id="intensity-down" data-action="intensity" data-delta="-1"' + (c.intensity <= 1 ? " disabled" : "") + ">−</button>" +
-        '<output id="intensity">' + c.intensity + "</output>" +
-        '<button type="button" id="intensity-up" data-action="intensity" data-delta="1"' + (c.intensity >= 5 ? " disabled" : "") + ">+</button></div></div>";
+      const massage = !p || massages(p);
+      if (massage) {
+        html += '<div class="control"><span class="label">' + esc(t("setup.intensity")) + '</span><div class="stepper big">' +
+          '<button type="button" id="intensity-down" data-action="intensity" data-delta="-1"' + (c.intensity <= 1 ? " disabled" : "") + ">−</button>" +
+          '<output id="intensity">' + c.intensity + "</output>" +
+          '<button type="button" id="intensity-up" data-action="intensity" data-delta="1"' + (c.intensity >= 5 ? " disabled" : "") + ">+</button></div></div>";
+      }
       if (p && p.uses.some((u) => u.endsWith("_heat"))) {
         html += '<div class="control"><span class="label">' + esc(t("setup.heat")) + "</span>" +
           '<button type="button" id="heat" class="toggle' + (c.heat ? " on" : "") + '" data-action="heat" aria-pressed="' + c.heat + '">' +
@@ -420,7 +477,7 @@ const SCREENS = {
       }
       if (c.state === "paused") {
         html += '<button type="button" id="resume" class="wide" data-action="resume">' + esc(t("action.resume")) + "</button>";
-      } else if (c.state === "running") {
+      } else if (c.state === "running" && massage) {
         html += '<button type="button" id="pause" class="wide" data-action="pause">' + esc(t("action.pause")) + "</button>";
       }
       html += "</div>";
@@ -437,7 +494,8 @@ const SCREENS = {
       html += '<li data-code="' + esc(f.code) + '"><p class="what">' + esc(translated ? S.strings[f.code] : f.message) + "</p>" +
         '<p class="todo"><strong>' + esc(t("alarm.todo")) + "</strong> " +
         esc(translated && S.strings[f.code + ".advice"] ? S.strings[f.code + ".advice"] : f.advice) + "</p>" +
-        (translated ? '<p class="detail">' + esc(f.message) + "</p>" : "") + "</li>";
+        (translated ? '<details class="detail"><summary>' + esc(t("alarm.technician_detail")) + "</summary><p>" +
+          esc(f.message) + "</p></details>" : "") + "</li>";
     }
     html += "</ul><p>" + esc(t("alarm.acknowledge_hint")) + '</p><button type="button" id="reset" class="start" data-action="reset">' +
       esc(t("action.acknowledge")) + "</button></div>";
@@ -470,7 +528,7 @@ const SCREENS = {
     for (const r of S.sanitationLog) {
       html += "<tr><td>" + esc(when(r.at_ms)) + "</td><td>" + esc(t("log.cycle." + r.cycle)) + "</td><td>" +
         (r.complete ? '<span class="ok">' + esc(t("log.complete", { minutes: number(r.circulation_minutes, 0) })) + "</span>"
-          : '<span class="bad">' + esc(t("log.incomplete")) + "</span> " + esc(r.missing)) +
+          : '<span class="bad">' + esc(t("log.incomplete")) + "</span> " + esc(shortfall(r))) +
         "</td><td>" + esc(r.initials.join(", ")) + "</td></tr>";
     }
     if (!S.sanitationLog.length) html += '<tr><td colspan="4">' + esc(t("log.empty")) + "</td></tr>";
@@ -549,6 +607,20 @@ function toggle(name, on) {
     '" aria-pressed="' + on + '">' + esc(on ? t("setup.on") : t("setup.off")) + "</button>";
 }
 
+/** Whether the program moves the client's feet or calves (intensity and pause act on those). */
+function massages(p) {
+  return MASSAGE.some((u) => p.uses.includes(u));
+}
+
+/** What an incomplete sanitize cycle lacked: the service's words in English,
+ * the panel's words from the record's facts otherwise. */
+function shortfall(r) {
+  if (S.language === "en") return r.missing;
+  const parts = [t("log.missing.circulation", { minutes: number(r.circulation_minutes, 0) })];
+  if (!r.drained) parts.push(t("log.missing.not_drained"));
+  return parts.join("; ");
+}
+
 function setupMinutes(p, s) {
   const option = p.options.find((o) => o.key === "minutes" && o.kind.type === "int");
   return option ? s.options.minutes : minutes(p.duration_s);
@@ -566,6 +638,10 @@ const ACTIONS = {
     render();
   },
   language(el) { loadLanguage(el.dataset.next); },
+  "dismiss-ended"() {
+    S.ended = null;
+    render();
+  },
   estop() { act("POST", "/api/estop"); },
   stop() { act("POST", "/api/stop"); },
   choose(el) {
@@ -722,6 +798,11 @@ async function loadService() {
 }
 
 document.addEventListener("click", (event) => {
+  // A tap on a pop-up puts it away.
+  if (event.target.closest("#toast")) {
+    document.getElementById("toast").hidden = true;
+    return;
+  }
   const el = event.target.closest("[data-action]");
   if (!el || el.disabled) return;
   const action = ACTIONS[el.dataset.action];

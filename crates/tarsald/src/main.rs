@@ -569,6 +569,10 @@ async fn seat_simulated_client(handle: &ChairHandle, sim: &tarsal_sim::SimHandle
     if let Some(info) = programs.iter().find(|p| p.id == program) {
         let client = info.uses.foot_rollers || info.uses.calf_units;
         sim.set_feet_present(client);
+        // The start's checks read the loop's last sample: wait until the
+        // loop has read the chair as it now is.
+        let mut status = handle.watch_status();
+        let _ = status.wait_for(|s| s.sensors.feet_present == client).await;
         tracing::info!(
             client_in_chair = client,
             "simulated salon set up for {program}"

@@ -76,7 +76,6 @@ pub async fn serve(bus: &Bus, options: ServeOptions) -> Result<zbus::Connection,
         .builder()
         .map_err(connect_err)?
         .name(crate::NAME)
-        .serve_at(crate::PATH, ObjectManager)
         .serve_at(
             crate::PATH,
             Chair1::new(
@@ -92,6 +91,9 @@ pub async fn serve(bus: &Bus, options: ServeOptions) -> Result<zbus::Connection,
         builder = builder.serve_at(crate::PATH, Simulator::new(sim));
     }
     let actuators = actuator::fitted(&options.profile);
+    // The manager sits on the actuators' own node, so it lists exactly the
+    // actuators (zbus would also list this node, empty, from one level up).
+    builder = builder.serve_at(crate::ACTUATORS_PATH, ObjectManager);
     for id in &actuators {
         builder = builder.serve_at(
             actuator::path(*id),
