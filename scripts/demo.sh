@@ -32,7 +32,7 @@ ensure_dbus
 ensure_mosquitto
 log "building the service and the bundled programs"
 cargo build --release --workspace
-TARSALCTL=target/release/tarsalctl scripts/build-plugins.sh
+CARGO_TARSAL=target/release/cargo-tarsal scripts/build-plugins.sh
 
 state=artifacts/demo
 mkdir -p "$state"

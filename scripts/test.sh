@@ -29,7 +29,7 @@ cargo clippy --workspace --all-targets --release -- -D warnings
 
 log "build"
 cargo build --workspace --release --all-targets
-TARSALCTL=target/release/tarsalctl scripts/build-plugins.sh
+CARGO_TARSAL=target/release/cargo-tarsal scripts/build-plugins.sh
 
 log "tests"
 cargo test --workspace --release

@@ -212,14 +212,14 @@ fn fixture(name: &str) -> std::path::PathBuf {
     plugins_dir(Some("hostile")).join(format!("hostile-{name}.wasm"))
 }
 
-/// One simulated session of fixture `name` in `tarsalctl program run
+/// One simulated session of fixture `name` in `cargo tarsal run
 /// --json`: the report, its event codes, and the exit status.
-fn tarsalctl_run(
+fn cargo_tarsal_run(
     name: &str,
     args: &[&str],
 ) -> (serde_json::Value, Vec<String>, std::process::ExitStatus) {
-    let out = std::process::Command::new(support::binary("tarsalctl"))
-        .args(["--json", "program", "run"])
+    let out = std::process::Command::new(support::binary("cargo-tarsal"))
+        .args(["--json", "run"])
         .arg(fixture(name))
         .args(args)
         .output()
@@ -303,7 +303,7 @@ fn a_program_that_claims_to_wait_for_staff_cannot_work_the_chair_meanwhile() {
 fn a_program_that_mostly_waits_for_staff_still_ends_within_the_session_limit() {
     // Through the developer's tool, as the red team ran it: the standard
     // chair (30 min, staff waits add at most 30 min).
-    let (report, codes, _) = tarsalctl_run("staff-dodger", &["--intensity", "5"]);
+    let (report, codes, _) = cargo_tarsal_run("staff-dodger", &["--intensity", "5"]);
     let simulated = report["simulated_s"].as_f64().unwrap();
     assert!(
         simulated <= 60.0 * 60.0 + 1.0,
@@ -524,7 +524,7 @@ fn a_file_cannot_take_a_bundled_programs_id_and_two_files_cannot_share_one() {
 
 #[test]
 fn parts_a_program_did_not_declare_stay_off_in_the_developers_tool_too() {
-    let (_, codes, status) = tarsalctl_run("undeclared-parts", &[]);
+    let (_, codes, status) = cargo_tarsal_run("undeclared-parts", &[]);
     assert_eq!(
         codes
             .iter()

@@ -30,8 +30,9 @@ fn text(bytes: &[u8]) -> String {
 fn every_bundled_program_passes_check_with_zero_clamps_refusals_and_faults() {
     for id in BUNDLED {
         let file = plugins_dir(None).join(format!("{id}.wasm"));
-        let out = Command::new(binary("tarsalctl"))
-            .args(["--json", "program", "check"])
+        // As cargo runs it: `cargo tarsal check` is `cargo-tarsal tarsal check`.
+        let out = Command::new(binary("cargo-tarsal"))
+            .args(["tarsal", "--json", "check"])
             .arg(&file)
             .output()
             .unwrap();

@@ -170,6 +170,14 @@ impl OptionValue {
                 .unwrap_or_else(|_| Self::Text(text.to_owned())),
         }
     }
+
+    /// Reads a command-line `KEY=VALUE` pair (`--option minutes=15`).
+    pub fn parse_pair(pair: &str) -> Result<(String, Self), String> {
+        let (key, value) = pair
+            .split_once('=')
+            .ok_or_else(|| format!("{pair}: expected KEY=VALUE"))?;
+        Ok((key.trim().to_owned(), Self::parse_loose(value.trim())))
+    }
 }
 
 /// What staff chose when starting a session.

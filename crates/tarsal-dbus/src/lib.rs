@@ -1,21 +1,15 @@
-//! The chair on D-Bus: `org.tarsal.Chair1`.
-//!
-//! - [`server`] runs inside `tarsald`: the main object with properties,
-//!   methods and signals, an object per actuator under an ObjectManager, the
-//!   technician's service interface and (on a simulated chair) the simulator's
-//!   fault injection. It is an adapter: every method goes to the control loop
-//!   through a `ChairHandle`; properties mirror the loop's published status.
-//! - [`client`] holds the proxies `tarsalctl` and the panel use.
+//! The chair on D-Bus, `org.tarsal.Chair1`, as clients see it: names and
+//! paths, the wire types, the error names, and the proxies `tarsalctl` and
+//! the panel use ([`client`]). It depends on zbus and serde only, so a
+//! client does not compile the service. The service itself is
+//! `tarsal-dbus-server`, inside `tarsald`.
 //!
 //! The contract is documented in `docs/dbus.md`; the introspection XML is in
 //! `deploy/dbus/`.
 
 pub mod client;
 pub mod error;
-pub mod server;
 pub mod types;
-
-pub use error::ChairError;
 
 /// The well-known name, object path and interface names.
 pub const NAME: &str = "org.tarsal.Chair1";

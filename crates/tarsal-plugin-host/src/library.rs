@@ -29,9 +29,7 @@ pub enum LoadError {
     Read(#[from] ReadError),
     #[error("it is not a WebAssembly file")]
     NotWasm,
-    #[error(
-        "it is a core WebAssembly module, not a component; build it with `tarsalctl program build`"
-    )]
+    #[error("it is a core WebAssembly module, not a component; build it with `cargo tarsal build`")]
     CoreModule,
     #[error("it is not a readable WebAssembly component: {0}")]
     Unreadable(String),
@@ -47,7 +45,7 @@ pub enum LoadError {
     #[error(
         "it imports what Tarsal does not offer: {} ({} in all). A program gets only \
          {INTERFACE_PACKAGE}'s `host` interface — no files, network, clock or WASI; \
-         build it for wasm32-unknown-unknown against tarsal-sdk (`tarsalctl program build`)",
+         build it for wasm32-unknown-unknown against tarsal-sdk (`cargo tarsal build`)",
         .imports.join(", "), .imports.len()
     )]
     ForeignImports { imports: Vec<String> },
@@ -610,7 +608,7 @@ mod tests {
         assert!(matches!(err, LoadError::NotWasm), "{err}");
         let core = [0, b'a', b's', b'm', 1, 0, 0, 0];
         let err = library.load_bytes(Path::new("x.wasm"), &core).unwrap_err();
-        assert!(err.to_string().contains("tarsalctl program build"), "{err}");
+        assert!(err.to_string().contains("cargo tarsal build"), "{err}");
     }
 
     #[test]

@@ -1,6 +1,6 @@
 //! The bundle manifest: which programs were shipped with this Tarsal build,
 //! by id and SHA-256. It is written when the bundled programs are built
-//! (`tarsalctl program build --bundle`) and installed beside them, in the
+//! (`cargo tarsal build --bundle`) and installed beside them, in the
 //! package's read-only programs directory.
 //!
 //! A file whose id is a bundled program's id loads only if it is that
@@ -84,7 +84,7 @@ impl BundleManifest {
         let body = toml::to_string(self).unwrap_or_default();
         format!(
             "# The programs shipped with this Tarsal build (written by\n\
-             # `tarsalctl program build --bundle`). A program file whose id is\n\
+             # `cargo tarsal build --bundle`). A program file whose id is\n\
              # listed here loads only if its SHA-256 is the one listed.\n\n{body}"
         )
     }

@@ -246,7 +246,7 @@ impl<H: Hardware> Chair<H> {
     }
 
     /// Starts a program instance that did not come from the catalog (tests,
-    /// `tarsalctl program run`).
+    /// `cargo tarsal run`).
     pub fn start_instance(
         &mut self,
         info: Arc<ProgramInfo>,

@@ -2,12 +2,12 @@
 //!
 //! Live control of a running `tarsald` over D-Bus (status, watch, start,
 //! stop, emergency stop, bath, sanitation log, service mode, the simulator),
-//! and offline tools: chair profile checks, the session history in the
-//! database, and everything a program developer needs (`program …`).
+//! and offline tools: chair profile checks and the session history in the
+//! database. The program developer's tools are `cargo tarsal`
+//! (`crates/cargo-tarsal`), so this tool carries no plugin host.
 
 mod history;
 mod live;
-mod program;
 
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
@@ -24,8 +24,7 @@ const DEFAULT_DATABASE: &str = "/var/lib/tarsal/tarsal.db";
     name = "tarsalctl",
     version,
     about = "Control and inspect a Tarsal pedicure chair",
-    after_help = "Exit status: 0 done; 1 unexpected error; 2 bad arguments (or, for `program`, a plugin that \
-                  does not load or misbehaves); 3 the chair refused (the message says why); 4 the service \
+    after_help = "Exit status: 0 done; 1 unexpected error; 2 bad arguments; 3 the chair refused (the message says why); 4 the service \
                   cannot be reached; 5 the bus policy denies this user."
 )]
 struct Cli {
@@ -47,8 +46,7 @@ struct Cli {
     command: Cmd,
 }
 
-/// How a session should run: the same flags for a live start and a
-/// simulated `program run`.
+/// How a session should run.
 #[derive(clap::Args)]
 struct SessionArgs {
     /// Intensity 1–5 [default: the program's]
@@ -69,27 +67,10 @@ impl SessionArgs {
         self.options
             .iter()
             .map(|pair| {
-                let (k, v) = pair
-                    .split_once('=')
-                    .with_context(|| format!("--option {pair}: expected KEY=VALUE"))?;
-                Ok((
-                    k.trim().to_owned(),
-                    tarsal_core::session::OptionValue::parse_loose(v.trim()),
-                ))
+                tarsal_core::session::OptionValue::parse_pair(pair)
+                    .map_err(|e| anyhow::anyhow!("--option {e}"))
             })
             .collect()
-    }
-
-    fn options(&self) -> Result<tarsal_core::session::SessionOptions> {
-        Ok(tarsal_core::session::SessionOptions {
-            intensity: self
-                .intensity
-                .and_then(tarsal_core::units::Intensity::new)
-                .unwrap_or_default(),
-            heat: !self.no_heat,
-            bath: !self.no_bath,
-            values: self.values()?.into_iter().collect(),
-        })
     }
 }
 
@@ -116,10 +97,11 @@ enum Cmd {
         #[command(subcommand)]
         command: ProfileCmd,
     },
-    /// Massage program plugins: build, inspect, check, simulate
+    /// Moved: the program developer's tools are `cargo tarsal`
+    #[command(hide = true)]
     Program {
-        #[command(subcommand)]
-        command: ProgramCmd,
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        args: Vec<String>,
     },
     /// The chair's state now
     Status,
@@ -269,68 +251,6 @@ enum ProfileCmd {
     Check { file: PathBuf },
 }
 
-#[derive(Subcommand)]
-enum ProgramCmd {
-    /// Create a new program crate from the template
-    New {
-        /// Directory to create
-        dir: PathBuf,
-        /// Program id (lower-case, dashes) [default: the directory name]
-        #[arg(long)]
-        id: Option<String>,
-        /// Program name shown to staff
-        #[arg(long)]
-        name: Option<String>,
-        /// Path to crates/tarsal-sdk [default: found by walking up from here]
-        #[arg(long, value_name = "PATH")]
-        sdk: Option<PathBuf>,
-    },
-    /// Build plugin crates into WebAssembly components
-    Build {
-        /// Plugin crate directories [default: the current directory]
-        dirs: Vec<PathBuf>,
-        /// Where to write the components [default: <target>/plugins]
-        #[arg(long, value_name = "DIR")]
-        out: Option<PathBuf>,
-        /// Toolchain route [default: rustup's wasm32 target if installed, else Debian's]
-        #[arg(long, value_enum)]
-        toolchain: Option<program::build::Toolchain>,
-        /// Do not load the results to check them (for deliberately broken test plugins)
-        #[arg(long, conflicts_with = "bundle")]
-        no_verify: bool,
-        /// These are the programs shipped with Tarsal: write the bundle
-        /// manifest (bundle.toml, ids and SHA-256s) beside them, so no other
-        /// file can take their ids
-        #[arg(long)]
-        bundle: bool,
-    },
-    /// Show what a plugin says about itself; exit status 2 when it does not load
-    Info { file: PathBuf },
-    /// Run every intensity and option on the simulated chair; exit status 2 on
-    /// any clamp, refusal, fault, or a session that does not complete
-    Check {
-        file: PathBuf,
-        /// Chair profile to simulate [default: the built-in standard chair]
-        #[arg(long, value_name = "PATH")]
-        profile: Option<PathBuf>,
-        /// Every combination of option values, not each value once
-        #[arg(long)]
-        exhaustive: bool,
-    },
-    /// Run one simulated session and report what happened
-    Run {
-        file: PathBuf,
-        #[command(flatten)]
-        session: SessionArgs,
-        /// Write a timeline picture of every actuator (SVG)
-        #[arg(long, value_name = "FILE.svg")]
-        plot: Option<PathBuf>,
-        /// Chair profile to simulate [default: the built-in standard chair]
-        #[arg(long, value_name = "PATH")]
-        profile: Option<PathBuf>,
-    },
-}
-
 fn main() -> ExitCode {
     // Die quietly when the reader of our output goes away (`| head`), as
     // command-line tools do, instead of panicking on a broken pipe.
@@ -415,51 +335,14 @@ fn run(cli: &Cli) -> Result<ExitCode> {
         Cmd::Profile {
             command: ProfileCmd::Check { file },
         } => profile_check(file, cli.json),
-        Cmd::Program { command } => match command {
-            ProgramCmd::New { dir, id, name, sdk } => {
-                let id = match id {
-                    Some(id) => id.clone(),
-                    None => dir
-                        .file_name()
-                        .map(|n| n.to_string_lossy().into_owned())
-                        .context("give the program an --id")?,
-                };
-                program::new::create(dir, &id, name.as_deref(), sdk.as_deref())?;
-                Ok(ExitCode::SUCCESS)
-            }
-            ProgramCmd::Build {
-                dirs,
-                out,
-                toolchain,
-                no_verify,
-                bundle,
-            } => {
-                let dirs = if dirs.is_empty() {
-                    vec![PathBuf::from(".")]
-                } else {
-                    dirs.clone()
-                };
-                program::build(&dirs, out.as_deref(), *toolchain, !no_verify, *bundle)
-            }
-            ProgramCmd::Info { file } => program::info(file, cli.json),
-            ProgramCmd::Check {
-                file,
-                profile,
-                exhaustive,
-            } => program::check(file, profile.as_deref(), *exhaustive, cli.json),
-            ProgramCmd::Run {
-                file,
-                session,
-                plot,
-                profile,
-            } => program::run(program::RunArgs {
-                file,
-                options: session.options()?,
-                plot: plot.as_ref(),
-                profile: profile.as_deref(),
-                json: cli.json,
-            }),
-        },
+        Cmd::Program { .. } => {
+            eprintln!(
+                "tarsalctl: the program developer's tools are now `cargo tarsal` \
+                 (cargo tarsal new|build|info|check|run); install it with \
+                 `cargo install --path crates/cargo-tarsal`"
+            );
+            Ok(ExitCode::from(2))
+        }
         Cmd::Sessions { db, limit } => {
             history::sessions(db, *limit, cli.json)?;
             Ok(ExitCode::SUCCESS)

@@ -66,3 +66,10 @@ fn history_commands_read_a_database_and_say_when_there_is_none() {
     );
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn the_program_tools_point_to_cargo_tarsal() {
+    let (code, _, err) = run(&["program", "check", "x.wasm"]);
+    assert_eq!(code, Some(2));
+    assert!(err.contains("cargo tarsal"), "{err}");
+}

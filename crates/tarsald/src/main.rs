@@ -253,10 +253,10 @@ fn run(args: Args) -> Result<ExitCode> {
     let sources = config.programs.sources();
     let load_timeout = config.programs.load_timeout;
     let bus = config.dbus.bus();
-    let serve = tarsal_dbus::server::ServeOptions {
+    let serve = tarsal_dbus_server::ServeOptions {
         handle: handle.clone(),
         profile: Arc::clone(&profile),
-        database: Some(tarsal_dbus::server::History {
+        database: Some(tarsal_dbus_server::History {
             path: config.service.database.clone(),
             written: store_writer.written(),
         }),
@@ -274,7 +274,7 @@ fn run(args: Args) -> Result<ExitCode> {
         // Kept alive for as long as the service answers on D-Bus.
         let _dbus = match &bus {
             Some(bus) => {
-                let connection = tarsal_dbus::server::serve(bus, serve).await?;
+                let connection = tarsal_dbus_server::serve(bus, serve).await?;
                 tracing::info!(name = tarsal_dbus::NAME, bus = %bus, "serving on D-Bus");
                 Some(connection)
             }

@@ -1,4 +1,4 @@
-//! `tarsalctl program build`: plugin crates → WebAssembly components.
+//! `cargo tarsal build`: plugin crates → WebAssembly components.
 //!
 //! Two toolchain routes, picked automatically:
 //! - **rustup**: when `rustup target add wasm32-unknown-unknown` has been

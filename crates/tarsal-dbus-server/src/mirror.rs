@@ -1,8 +1,8 @@
 //! Keeps the bus in step with the control loop: status → properties,
 //! events → signals.
 
-use super::actuator::{self, Actuator};
-use super::chair::{self, Chair1, View};
+use crate::actuator::{self, Actuator};
+use crate::chair::{self, Chair1, View};
 use std::borrow::Cow;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -43,7 +43,7 @@ async fn mirror(
     mut catch_up: CatchUp,
 ) -> zbus::Result<()> {
     let server = connection.object_server();
-    let chair = server.interface::<_, Chair1>(crate::PATH).await?;
+    let chair = server.interface::<_, Chair1>(tarsal_dbus::PATH).await?;
     let mut objects = Vec::new();
     for id in ids {
         objects.push((
@@ -156,7 +156,7 @@ async fn publish(chair: &InterfaceRef<Chair1>, view: &Mutex<View>, new: View) ->
     if changed.is_empty() {
         return Ok(());
     }
-    let interface = zbus::names::InterfaceName::from_static_str_unchecked(crate::INTERFACE);
+    let interface = zbus::names::InterfaceName::from_static_str_unchecked(tarsal_dbus::INTERFACE);
     zbus::fdo::Properties::properties_changed(emitter, interface, changed, Cow::Borrowed(&[])).await
 }
 

@@ -1,4 +1,4 @@
-//! `tarsalctl program check`: every intensity and every option value, each
+//! `cargo tarsal check`: every intensity and every option value, each
 //! run to completion on the simulated chair; anything the supervisor had to
 //! clamp, refuse or stop is reported, and makes the check fail.
 

@@ -2,8 +2,8 @@
 //! what it is doing and what its sensors read, always; `Set` and `Off` for a
 //! technician in service mode, still through the safety supervisor.
 
-use super::options::{number, value};
 use crate::ChairError;
+use crate::options::{number, value};
 use std::collections::BTreeMap;
 use std::collections::HashMap;
 use tarsal_core::ChairProfile;
@@ -45,7 +45,11 @@ pub(crate) fn fitted(profile: &ChairProfile) -> Vec<ActuatorId> {
 
 /// `foot_roller.left` → `/org/tarsal/Chair1/actuators/foot_roller_left`.
 pub(crate) fn path(id: ActuatorId) -> String {
-    format!("{}/{}", crate::ACTUATORS_PATH, id.code().replace('.', "_"))
+    format!(
+        "{}/{}",
+        tarsal_dbus::ACTUATORS_PATH,
+        id.code().replace('.', "_")
+    )
 }
 
 /// A value shown in `Output` or `Readings`.

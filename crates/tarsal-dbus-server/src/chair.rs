@@ -1,9 +1,8 @@
 //! The main object's interfaces: `org.tarsal.Chair1`, `.Service`, `.Simulator`.
 
-use super::History;
-use super::options::session_options;
 use crate::ChairError;
-use crate::types::{EventEntry, FaultInfo, ProgramSummary, SanitationEntry};
+use crate::History;
+use crate::options::session_options;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
@@ -13,6 +12,7 @@ use tarsal_core::model::HeaterId;
 use tarsal_core::program::ProgramInfo;
 use tarsal_core::units::{Intensity, Litres};
 use tarsal_core::{ChairProfile, Refusal};
+use tarsal_dbus::types::{EventEntry, FaultInfo, ProgramSummary, SanitationEntry};
 use tarsal_runtime::ChairHandle;
 use tarsal_sim::{InjectedFault, SimHandle};
 use tarsal_store::{EventQuery, Store};

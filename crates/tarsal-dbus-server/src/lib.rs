@@ -1,10 +1,12 @@
-//! The `org.tarsal.Chair1` service, inside `tarsald`.
+//! The `org.tarsal.Chair1` service, inside `tarsald`. Clients need only
+//! `tarsal-dbus` (names, types, proxies), which carries none of this.
 //!
 //! Objects:
 //! - `/org/tarsal/Chair1`: `org.tarsal.Chair1` (state, programs, sessions),
 //!   `org.tarsal.Chair1.Service` (a technician's service mode),
 //!   `org.tarsal.Chair1.Simulator` (fault injection, on a simulated chair
-//!   only), and `org.freedesktop.DBus.ObjectManager` for the actuators;
+//!   only);
+//! - `/org/tarsal/Chair1/actuators`: `org.freedesktop.DBus.ObjectManager`;
 //! - `/org/tarsal/Chair1/actuators/<id>`: `org.tarsal.Chair1.Actuator`, one
 //!   per fitted actuator.
 //!
@@ -16,15 +18,17 @@
 
 mod actuator;
 mod chair;
+pub mod error;
 mod mirror;
 mod options;
 
-use crate::Bus;
 use actuator::Actuator;
 use chair::{Chair1, Service, Simulator};
+pub use error::ChairError;
 use std::path::PathBuf;
 use std::sync::Arc;
 use tarsal_core::ChairProfile;
+use tarsal_dbus::Bus;
 use tarsal_runtime::ChairHandle;
 use tarsal_sim::SimHandle;
 use tarsal_store::Written;
@@ -52,7 +56,7 @@ pub struct ServeOptions {
 pub enum ServeError {
     #[error(
         "cannot serve {name} on {bus}: {source} (is the bus running, and may this user own the name? see deploy/dbus/)",
-        name = crate::NAME
+        name = tarsal_dbus::NAME
     )]
     Connect {
         bus: String,
@@ -75,9 +79,9 @@ pub async fn serve(bus: &Bus, options: ServeOptions) -> Result<zbus::Connection,
     let mut builder = bus
         .builder()
         .map_err(connect_err)?
-        .name(crate::NAME)
+        .name(tarsal_dbus::NAME)
         .serve_at(
-            crate::PATH,
+            tarsal_dbus::PATH,
             Chair1::new(
                 options.handle.clone(),
                 options.database.clone(),
@@ -86,14 +90,14 @@ pub async fn serve(bus: &Bus, options: ServeOptions) -> Result<zbus::Connection,
                 catch_up,
             ),
         )
-        .serve_at(crate::PATH, Service::new(options.handle.clone()));
+        .serve_at(tarsal_dbus::PATH, Service::new(options.handle.clone()));
     if let Some(sim) = options.simulator.clone() {
-        builder = builder.serve_at(crate::PATH, Simulator::new(sim));
+        builder = builder.serve_at(tarsal_dbus::PATH, Simulator::new(sim));
     }
     let actuators = actuator::fitted(&options.profile);
     // The manager sits on the actuators' own node, so it lists exactly the
     // actuators (zbus would also list this node, empty, from one level up).
-    builder = builder.serve_at(crate::ACTUATORS_PATH, ObjectManager);
+    builder = builder.serve_at(tarsal_dbus::ACTUATORS_PATH, ObjectManager);
     for id in &actuators {
         builder = builder.serve_at(
             actuator::path(*id),

@@ -1,4 +1,4 @@
-//! `tarsalctl program …`: tools for program developers.
+//! The program developer's tools behind `cargo tarsal …`.
 
 pub mod build;
 pub mod check;

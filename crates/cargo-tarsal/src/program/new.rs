@@ -1,4 +1,4 @@
-//! `tarsalctl program new`: a new program crate from the template, ready to
+//! `cargo tarsal new`: a new program crate from the template, ready to
 //! build, check and test.
 
 use anyhow::{Context, Result, bail};
@@ -71,7 +71,7 @@ pub fn create(dir: &Path, id: &str, name: Option<&str>, sdk: Option<&Path>) -> R
     std::fs::write(dir.join("src/lib.rs"), fill(LIB_RS))?;
     println!("created program `{id}` in {}", dir.display());
     println!(
-        "next: cd {} && cargo test && tarsalctl program build && tarsalctl program check target/plugins/{id}.wasm",
+        "next: cd {} && cargo test && cargo tarsal build && cargo tarsal check target/plugins/{id}.wasm",
         dir.display()
     );
     Ok(())

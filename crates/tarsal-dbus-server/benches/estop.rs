@@ -8,8 +8,8 @@
 //! client on its own connection. The simulator is wrapped in a probe that
 //! notes when safe outputs reach it.
 //!
-//!     cargo bench -p tarsal-dbus --bench estop            # 1,000 stops
-//!     cargo bench -p tarsal-dbus --bench estop -- --quick # 100, a smoke run
+//!     cargo bench -p tarsal-dbus-server --bench estop            # 1,000 stops
+//!     cargo bench -p tarsal-dbus-server --bench estop -- --quick # 100, a smoke run
 //!
 //! Each round starts the demo program, lets the rollers run a few ticks, sends
 //! `EmergencyStop`, then resets. Then a tenth as many rounds with the control
@@ -31,7 +31,7 @@ use tarsal_core::session::SessionId;
 use tarsal_core::{ChairProfile, Engine};
 use tarsal_dbus::Bus;
 use tarsal_dbus::client::Chair1Proxy;
-use tarsal_dbus::server::{ServeOptions, serve};
+use tarsal_dbus_server::{ServeOptions, serve};
 use tarsal_runtime::{Chair, ControlLoop, LoopConfig, Pacing};
 use tarsal_sim::Simulator;
 
