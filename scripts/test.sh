@@ -31,6 +31,9 @@ log "build"
 cargo build --workspace --release --all-targets
 CARGO_TARSAL=target/release/cargo-tarsal scripts/build-plugins.sh
 
+log "dependency check: the clients stay small"
+scripts/check-deps.sh
+
 log "tests"
 cargo test --workspace --release
 

@@ -3,6 +3,7 @@
 //! stable machine-readable code (for MQTT, the panel, translations), a severity,
 //! and plain-language text for staff: what happened and what to do.
 
+pub use crate::command::StopSource;
 use crate::config_file::human_duration;
 use crate::model::{ActuatorId, CalfCell, HeaterId, NodeMotion, SensorId, Side};
 use crate::profile::EquipmentPart;
@@ -39,43 +40,6 @@ impl Severity {
             Self::Warning => "warning",
             Self::Critical => "critical",
         }
-    }
-}
-
-/// Where an emergency stop came from.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum StopSource {
-    /// The chair's emergency-stop button.
-    Button,
-    /// A local client (panel, CLI) over D-Bus.
-    Local,
-    /// An operator over MQTT.
-    Remote,
-    /// The service itself (for example, on shutdown).
-    Service,
-}
-
-impl StopSource {
-    /// Stable machine-readable name (as serialized): `button`, `local`, `remote`, `service`.
-    pub const fn code(self) -> &'static str {
-        match self {
-            Self::Button => "button",
-            Self::Local => "local",
-            Self::Remote => "remote",
-            Self::Service => "service",
-        }
-    }
-}
-
-impl fmt::Display for StopSource {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Self::Button => "the emergency-stop button",
-            Self::Local => "the chair's panel or a local client",
-            Self::Remote => "a remote operator",
-            Self::Service => "the service",
-        })
     }
 }
 
@@ -167,10 +131,10 @@ pub enum EventKind {
         initials: String,
     },
     /// A sanitize cycle ended and was logged.
-    SanitationLogged(crate::engine::SanitationRecord),
+    SanitationLogged(crate::sanitation::SanitationRecord),
     /// Filling or draining by hand began or was stopped.
     ManualBath {
-        action: crate::engine::BathAction,
+        action: crate::command::BathAction,
     },
     /// A manual fill or drain reached its level.
     ManualBathDone {
@@ -181,7 +145,7 @@ pub enum EventKind {
     },
     /// A technician drove an actuator in service mode.
     ServiceCommand {
-        command: crate::engine::ManualCommand,
+        command: crate::command::ManualCommand,
     },
     Clamp(Clamp),
     Interlock(Interlock),
@@ -221,9 +185,9 @@ impl EventKind {
             Self::SanitationLogged(r) if r.complete => "sanitation.complete",
             Self::SanitationLogged(_) => "sanitation.incomplete",
             Self::ManualBath { action } => match action {
-                crate::engine::BathAction::Fill { .. } => "bath.fill",
-                crate::engine::BathAction::Drain => "bath.drain",
-                crate::engine::BathAction::Stop => "bath.stop",
+                crate::command::BathAction::Fill { .. } => "bath.fill",
+                crate::command::BathAction::Drain => "bath.drain",
+                crate::command::BathAction::Stop => "bath.stop",
             },
             Self::ManualBathDone { .. } => "bath.done",
             Self::ServiceMode { on: true } => "service.entered",
@@ -291,9 +255,9 @@ impl EventKind {
                 format!("Sanitation cycle logged INCOMPLETE: {}.", r.missing)
             }
             Self::ManualBath { action } => match action {
-                crate::engine::BathAction::Fill { to } => format!("Filling the bath to {to}."),
-                crate::engine::BathAction::Drain => "Draining the bath.".into(),
-                crate::engine::BathAction::Stop => "Filling or draining stopped.".into(),
+                crate::command::BathAction::Fill { to } => format!("Filling the bath to {to}."),
+                crate::command::BathAction::Drain => "Draining the bath.".into(),
+                crate::command::BathAction::Stop => "Filling or draining stopped.".into(),
             },
             Self::ManualBathDone { level } => format!("The bath is at {level}."),
             Self::ServiceMode { on: true } => {

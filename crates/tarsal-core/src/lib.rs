@@ -8,6 +8,7 @@
 //! [`heater`] (closed loop and plausibility checks).
 
 pub mod builtin;
+pub mod command;
 pub mod config_file;
 pub mod engine;
 pub mod event;
@@ -16,6 +17,7 @@ pub mod heater;
 pub mod model;
 pub mod profile;
 pub mod program;
+pub mod sanitation;
 pub mod session;
 pub mod supervisor;
 pub mod text;

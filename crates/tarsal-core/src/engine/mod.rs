@@ -4,8 +4,9 @@
 //! does no I/O: the control loop feeds it sensor readings and carries its
 //! outputs to the hardware.
 
+use crate::command::StopSource;
 use crate::config_file::human_duration;
-use crate::event::{Event, EventKind, Fault, StopSource};
+use crate::event::{Event, EventKind, Fault};
 use crate::model::{FootRollerCommand, HeaterId, Heaters, Outputs, Request, SensorReadings, Side};
 use crate::profile::ChairProfile;
 use crate::profile::Equipment;
@@ -20,35 +21,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 mod manual;
-mod sanitation;
 
-pub use manual::{BathAction, ManualCommand, all_cells, carriage_to};
-pub use sanitation::{BathTally, SanitationPolicy, SanitationRecord};
-
-/// Something a client asks of the chair, other than starting a program.
-#[derive(Clone, Debug, PartialEq)]
-pub enum Command {
-    Pause,
-    Resume,
-    Stop,
-    EmergencyStop(StopSource),
-    /// Acknowledge latched faults or the emergency stop.
-    Reset,
-    SetIntensity(Intensity),
-    SetHeat(bool),
-    /// Staff did what the current step asked (for example, added
-    /// disinfectant); their initials go into the sanitation log.
-    ConfirmStaffStep {
-        initials: String,
-    },
-    /// Fill or drain the bath by hand while no session runs.
-    Bath(BathAction),
-    /// A technician takes direct control of single actuators (idle only).
-    EnterServiceMode,
-    LeaveServiceMode,
-    /// Drive one actuator in service mode, through the supervisor.
-    SetActuator(ManualCommand),
-}
+pub use crate::command::{BathAction, Command, ManualCommand};
+pub use crate::sanitation::{BathTally, SanitationPolicy, SanitationRecord};
+pub use manual::{all_cells, carriage_to};
 
 /// Why the chair would not do what it was asked. `code()` names it for D-Bus
 /// errors and MQTT responses.
