@@ -7,6 +7,13 @@
 //! [`engine`]. Safety lives in [`supervisor`] (limits, interlocks, monitors) and
 //! [`heater`] (closed loop and plausibility checks).
 
+// The control path: no unwrap, expect or panic outside tests; errors are
+// values that reach the caller (docs/ARCHITECTURE.md, "Lints").
+#![cfg_attr(
+    not(test),
+    deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
+)]
+
 pub mod builtin;
 pub mod command;
 pub mod config_file;

@@ -16,6 +16,13 @@
 //! once, continuous ones at most ten times a second) and turns the loop's
 //! events into signals.
 
+// The control path: no unwrap, expect or panic outside tests; errors are
+// values that reach the caller (docs/ARCHITECTURE.md, "Lints").
+#![cfg_attr(
+    not(test),
+    deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
+)]
+
 mod actuator;
 mod chair;
 pub mod error;

@@ -21,6 +21,7 @@ pub struct BenchOptions {
 }
 
 /// CPU time (user + system) a process has used.
+#[allow(unsafe_code)] // reviewed: sysconf has no preconditions
 fn cpu_time(pid: Option<u32>) -> Option<Duration> {
     let path = match pid {
         Some(p) => format!("/proc/{p}/stat"),

@@ -115,6 +115,7 @@ impl FleetArgs {
 }
 
 /// Each chair needs a few file descriptors (its database, its socket).
+#[allow(unsafe_code)] // reviewed: getrlimit/setrlimit on a local struct
 fn raise_file_limit() {
     // SAFETY: plain libc calls on a local struct.
     unsafe {

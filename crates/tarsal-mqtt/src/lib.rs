@@ -12,6 +12,13 @@
 //! [`adapter`] connects them to a broker (rumqttc), the control loop
 //! (`ChairHandle`) and the database.
 
+// The control path: no unwrap, expect or panic outside tests; errors are
+// values that reach the caller (docs/ARCHITECTURE.md, "Lints").
+#![cfg_attr(
+    not(test),
+    deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
+)]
+
 pub mod adapter;
 pub mod command;
 pub mod discovery;

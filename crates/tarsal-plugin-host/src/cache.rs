@@ -40,6 +40,7 @@ impl CompileCache {
     }
 
     /// The compiled component, if the cache has a usable entry.
+    #[allow(unsafe_code)] // reviewed: deserializing our own compiled artifacts
     pub fn load(&self, engine: &Engine, sha256: &str) -> Option<Component> {
         let path = self.path(engine, sha256);
         // Read into memory rather than mapped: a mapped file changed under

@@ -90,6 +90,7 @@ mod tests {
     }
 
     #[test]
+    #[allow(unsafe_code)] // reviewed: making a FIFO for the test
     fn a_fifo_is_refused_without_blocking() {
         let dir = scratch("fifo");
         let fifo = dir.join("x.wasm");

@@ -286,6 +286,7 @@ fn charge(store: &mut StoreContextMut<'_, HostState>, bytes: usize) -> Result<()
 }
 
 /// CPU time this thread has used (CLOCK_THREAD_CPUTIME_ID).
+#[allow(unsafe_code)] // reviewed: one libc call, no pointers kept
 fn thread_cpu_time() -> Duration {
     let mut ts = libc::timespec {
         tv_sec: 0,

@@ -26,6 +26,13 @@
 //! may not take the id of a bundled program ([`BundleManifest`]) or of
 //! another file.
 
+// The control path: no unwrap, expect or panic outside tests; errors are
+// values that reach the caller (docs/ARCHITECTURE.md, "Lints").
+#![cfg_attr(
+    not(test),
+    deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
+)]
+
 mod bindings;
 mod cache;
 mod convert;

@@ -5,6 +5,13 @@
 //! [`Chair`] is the tick itself (hardware read → engine → hardware write),
 //! usable without any thread by tests and developer tools.
 
+// The control path: no unwrap, expect or panic outside tests; errors are
+// values that reach the caller (docs/ARCHITECTURE.md, "Lints").
+#![cfg_attr(
+    not(test),
+    deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
+)]
+
 pub mod chair;
 pub mod control_loop;
 

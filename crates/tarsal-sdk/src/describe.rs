@@ -1,14 +1,28 @@
 //! Helpers for a program's description, so `describe` reads as what the
 //! program is rather than as struct plumbing.
 //!
-//! ```ignore
-//! ProgramInfo {
+//! ```
+//! use tarsal_sdk::prelude::*;
+//!
+//! let timeline = Timeline::new(vec![
+//!     Step::new("Strokes", Duration::from_secs(300)),
+//!     Step::new("Kneading", Duration::from_secs(300)),
+//! ]);
+//! let info = ProgramInfo {
 //!     options: vec![minutes_option(10, 25, 20)],
 //!     contraindications: texts(&["Fever", "Wounds on the feet"]),
 //!     uses: Equipment { foot_rollers: true, ..NOTHING },
-//!     translations: vec![translation("vi", "…", "…", &["…"], &["…", "…"])],
-//!     ..described("classic", "Classic massage", "…", env!("CARGO_PKG_VERSION"), &timeline)
-//! }
+//!     translations: vec![translation(
+//!         "vi",
+//!         "Mát-xa cổ điển",
+//!         "Vuốt và nhào.",
+//!         &["Vuốt", "Nhào"],
+//!         &["Sốt", "Vết thương ở bàn chân"],
+//!     )],
+//!     ..described("classic", "Classic massage", "Strokes and kneading.", "1.0.0", &timeline)
+//! };
+//! assert_eq!(info.steps.len(), 2);
+//! assert_eq!(info.translations[0].steps[1].title, "Nhào");
 //! ```
 
 use crate::timeline::Timeline;

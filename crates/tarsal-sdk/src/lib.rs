@@ -14,20 +14,47 @@
 //!   plain `cargo test`;
 //! - [`log`], which reaches the service log from inside the sandbox.
 //!
-//! ```ignore
+//! ```
 //! use tarsal_sdk::prelude::*;
 //!
-//! struct MyProgram { runner: Runner }
+//! fn timeline() -> Timeline {
+//!     Timeline::new(vec![
+//!         Step::new("Warm-up strokes", Duration::from_secs(60))
+//!             .feet(Feet::strokes(FRONT, BACK, Pressure::share(0.3), 0.5)),
+//!         Step::new("Calf wave", Duration::from_secs(60)).calves(Calves::wave(
+//!             Pressure::share(0.5),
+//!             Duration::from_secs(2),
+//!             Duration::from_secs(3),
+//!             Duration::from_secs(2),
+//!         )),
+//!     ])
+//! }
+//!
+//! struct MyProgram {
+//!     runner: Runner,
+//! }
 //!
 //! impl Program for MyProgram {
-//!     fn describe() -> ProgramInfo { … }
-//!     fn start(options: &SessionOptions) -> Result<Self, String> { … }
+//!     fn describe() -> ProgramInfo {
+//!         ProgramInfo {
+//!             uses: Equipment { foot_rollers: true, calf_units: true, ..NOTHING },
+//!             ..described("my-program", "My program", "Strokes and a calf wave.", "1.0.0", &timeline())
+//!         }
+//!     }
+//!     fn start(_options: &SessionOptions) -> Result<Self, String> {
+//!         Ok(Self { runner: Runner::new(timeline()) })
+//!     }
 //!     fn tick(&mut self, input: &TickInput) -> Result<TickOutput, String> {
 //!         Ok(self.runner.tick(input))
 //!     }
 //! }
 //!
 //! tarsal_sdk::export_program!(MyProgram);
+//! # fn main() {
+//! #     let bench = tarsal_sdk::testing::Bench::standard();
+//! #     let trace = bench.run::<MyProgram>(&bench.options(&[])).unwrap();
+//! #     assert!(trace.limit_violations().is_empty());
+//! # }
 //! ```
 
 // The generated code names this crate by path; this makes the path work here too.

@@ -4,9 +4,36 @@
 //! records every tick. [`Trace`] then answers questions about what happened
 //! and lists every request the service's supervisor would have had to clamp.
 //!
-//! ```ignore
-//! let trace = Bench::standard().run::<MyProgram>(&Bench::options(&[]))?;
-//! assert!(trace.limit_violations().is_empty());
+//! ```
+//! use tarsal_sdk::prelude::*;
+//! use tarsal_sdk::testing::Bench;
+//!
+//! struct Strokes(Runner);
+//!
+//! fn timeline() -> Timeline {
+//!     Timeline::new(vec![Step::new("Strokes", Duration::from_secs(60))
+//!         .feet(Feet::strokes(FRONT, BACK, Pressure::share(0.5), 0.5))])
+//! }
+//!
+//! impl Program for Strokes {
+//!     fn describe() -> ProgramInfo {
+//!         described("strokes", "Strokes", "Strokes.", "1.0.0", &timeline())
+//!     }
+//!     fn start(_: &SessionOptions) -> Result<Self, String> {
+//!         Ok(Self(Runner::new(timeline())))
+//!     }
+//!     fn tick(&mut self, input: &TickInput) -> Result<TickOutput, String> {
+//!         Ok(self.0.tick(input))
+//!     }
+//! }
+//!
+//! for intensity in 1..=5 {
+//!     let bench = Bench::standard().intensity(intensity);
+//!     let trace = bench.run::<Strokes>(&bench.options(&[]))?;
+//!     assert_eq!(trace.steps(), vec![0]);
+//!     assert!(trace.limit_violations().is_empty());
+//! }
+//! # Ok::<(), String>(())
 //! ```
 
 use crate::timeline::off;

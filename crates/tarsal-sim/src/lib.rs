@@ -12,6 +12,13 @@
 //! physical range (the input rails low), a *short* reads above it, *stuck*
 //! keeps the value it had when the fault was injected, *NaN* reads NaN.
 
+// The control path: no unwrap, expect or panic outside tests; errors are
+// values that reach the caller (docs/ARCHITECTURE.md, "Lints").
+#![cfg_attr(
+    not(test),
+    deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
+)]
+
 use serde::{Deserialize, Serialize};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};

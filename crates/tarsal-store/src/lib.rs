@@ -9,6 +9,13 @@
 //! loop never waits for the disk. Readers (the CLI, history queries) open their
 //! own connections; WAL lets them read while the writer writes.
 
+// The control path: no unwrap, expect or panic outside tests; errors are
+// values that reach the caller (docs/ARCHITECTURE.md, "Lints").
+#![cfg_attr(
+    not(test),
+    deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
+)]
+
 mod writer;
 
 pub use writer::{StoreWriter, Written};

@@ -251,14 +251,19 @@ enum ProfileCmd {
     Check { file: PathBuf },
 }
 
-fn main() -> ExitCode {
-    // Die quietly when the reader of our output goes away (`| head`), as
-    // command-line tools do, instead of panicking on a broken pipe.
+/// Die quietly when the reader of our output goes away (`| head`), as
+/// command-line tools do, instead of panicking on a broken pipe.
+#[allow(unsafe_code)] // reviewed: one libc call at start
+fn restore_sigpipe() {
     // SAFETY: restoring the default disposition of a signal at start, before
     // any thread exists.
     unsafe {
         libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
+}
+
+fn main() -> ExitCode {
+    restore_sigpipe();
     let cli = Cli::parse();
     match run(&cli) {
         Ok(code) => code,
