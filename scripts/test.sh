@@ -11,6 +11,8 @@ source scripts/lib/setup.sh
 
 export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
 started=$SECONDS
+# Every tier: `cargo test` alone runs only the fast one (see README).
+SYSTEM_TIER=tarsal-system-tests/system
 
 ensure_base
 ensure_dbus
@@ -25,17 +27,17 @@ log "format"
 cargo fmt --all --check
 
 log "lint"
-cargo clippy --workspace --all-targets --release -- -D warnings
+cargo clippy --workspace --all-targets --release --features "$SYSTEM_TIER" -- -D warnings
 
 log "build"
-cargo build --workspace --release --all-targets
+cargo build --workspace --release --all-targets --features "$SYSTEM_TIER"
 CARGO_TARSAL=target/release/cargo-tarsal scripts/build-plugins.sh
 
 log "dependency check: the clients stay small"
 scripts/check-deps.sh
 
-log "tests"
-cargo test --workspace --release
+log "tests: the fast tier and the system tier"
+cargo test --workspace --release --features "$SYSTEM_TIER"
 
 log "benchmark smoke run (numbers for docs/PERFORMANCE.md come from full runs)"
 # --workspace: the same features as the build above, so nothing compiles again.
