@@ -162,7 +162,7 @@ fn plugins_that_cannot_be_loaded_are_named_with_the_reason_and_others_load() {
     };
     assert!(
         find("hostile-wrong-version.wasm")
-            .contains("built for tarsal:program 2.0.0; this Tarsal speaks tarsal:program 0.1.x")
+            .contains("built for tarsal:program 2.0.0; this Tarsal speaks tarsal:program 0.2.x")
     );
     assert!(
         find("hostile-huge-describe.wasm").contains("more than 256 KiB"),

@@ -242,7 +242,7 @@ impl Program for Demo {
             }
         }
         if input.heat && step < 4 {
-            request.setpoints[HeaterId::SolePad] = Some(Celsius(36.0).min(l.pad_setpoint_max));
+            request.setpoints[HeaterId::SolePad] = Some(Celsius(36.0).min(l.sole_pad_setpoint_max));
         }
         Ok(ProgramOutput {
             request,

@@ -208,7 +208,8 @@ pub struct ChairLimits {
     pub cell_pressure_ceiling: Percent,
     pub cell_pressure_ramp: PercentPerSecond,
     pub kneading_speed_max: Percent,
-    pub pad_setpoint_max: Celsius,
+    pub sole_pad_setpoint_max: Celsius,
+    pub calf_pad_setpoint_max: Celsius,
     pub water_setpoint_max: Celsius,
     pub bath_min_level: Litres,
     pub bath_max_level: Litres,
@@ -230,11 +231,13 @@ impl ChairLimits {
             l.cell_pressure_ramp = c.pressure_ramp_max;
             l.kneading_speed_max = c.kneading_speed_max;
         }
-        let pads = [&profile.heat_pads.sole, &profile.heat_pads.calf];
-        l.pad_setpoint_max = pads
-            .iter()
-            .filter_map(|h| h.as_ref().map(|h| h.setpoint_max))
-            .fold(Celsius::ZERO, Celsius::max);
+        // Each pad its own ceiling: one value for both would have to be the
+        // higher, and a program inside it could still be clamped.
+        let ceiling = |pad: &Option<crate::profile::HeaterSpec>| {
+            pad.as_ref().map_or(Celsius::ZERO, |h| h.setpoint_max)
+        };
+        l.sole_pad_setpoint_max = ceiling(&profile.heat_pads.sole);
+        l.calf_pad_setpoint_max = ceiling(&profile.heat_pads.calf);
         if let Some(b) = &profile.bath {
             l.water_setpoint_max = b.heater.setpoint_max;
             l.bath_min_level = b.min_level;
@@ -388,6 +391,24 @@ pub enum CatalogError {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A chair whose pads differ: each pad's limit is its own, so a program
+    /// that asks each pad for its limit is never clamped (one shared value
+    /// would be the higher, and the cooler pad would be clamped).
+    #[test]
+    fn each_heat_pad_has_its_own_limit() {
+        let mut profile = ChairProfile::standard();
+        if let Some(calf) = profile.heat_pads.calf.as_mut() {
+            calf.setpoint_max = Celsius(39.0);
+        }
+        let limits = ChairLimits::for_intensity(&profile, Intensity::DEFAULT);
+        assert_eq!(limits.sole_pad_setpoint_max, Celsius(42.0));
+        assert_eq!(limits.calf_pad_setpoint_max, Celsius(39.0));
+        // A chair without a calf pad gives the program nothing to heat there.
+        profile.heat_pads.calf = None;
+        let limits = ChairLimits::for_intensity(&profile, Intensity::DEFAULT);
+        assert_eq!(limits.calf_pad_setpoint_max, Celsius::ZERO);
+    }
 
     fn info() -> ProgramInfo {
         ProgramInfo {

@@ -11,8 +11,8 @@ use wasmtime::component::Linker;
 use wasmtime::{StoreContextMut, UpdateDeadline};
 
 /// The import names the host defines (the interface version it speaks).
-const TYPES_INSTANCE: &str = "tarsal:program/types@0.1.0";
-const HOST_INSTANCE: &str = "tarsal:program/host@0.1.0";
+const TYPES_INSTANCE: &str = "tarsal:program/types@0.2.0";
+const HOST_INSTANCE: &str = "tarsal:program/host@0.2.0";
 
 /// Fuel a log call costs before its bytes: the host's own work per line.
 const FUEL_PER_LOG_CALL: u64 = 10_000;

@@ -54,7 +54,7 @@ use std::time::Duration;
 
 /// The interface version this host speaks.
 pub const INTERFACE_PACKAGE: &str = "tarsal:program";
-pub const INTERFACE_VERSION: (u64, u64, u64) = (0, 1, 0);
+pub const INTERFACE_VERSION: (u64, u64, u64) = (0, 2, 0);
 
 /// Limits on what a plugin may use.
 #[derive(Clone, Copy, Debug, PartialEq)]

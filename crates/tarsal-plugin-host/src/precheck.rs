@@ -51,7 +51,7 @@ pub enum SurfaceProblem {
     NotAProgram(Vec<String>),
 }
 
-/// `tarsal:program/program@0.1.0` → (`tarsal:program`, `program`, `0.1.0`).
+/// `tarsal:program/program@0.2.0` → (`tarsal:program`, `program`, `0.1.0`).
 pub fn parse_interface(name: &str) -> Option<(&str, &str, &str)> {
     let (path, version) = name.split_once('@')?;
     let (package, interface) = path.split_once('/')?;
@@ -111,9 +111,10 @@ mod tests {
 
     #[test]
     fn versions_are_compatible_within_a_minor_for_zero_majors() {
-        assert!(compatible("0.1.0"));
-        assert!(compatible("0.1.7"));
-        assert!(!compatible("0.2.0"));
+        assert!(compatible("0.2.0"));
+        assert!(compatible("0.2.7"));
+        assert!(!compatible("0.1.0"));
+        assert!(!compatible("0.3.0"));
         assert!(!compatible("1.1.0"));
         assert!(!compatible("2.0.0"));
         assert!(!compatible("garbage"));
@@ -122,8 +123,8 @@ mod tests {
     #[test]
     fn interface_names_are_parsed() {
         assert_eq!(
-            parse_interface("tarsal:program/program@0.1.0"),
-            Some(("tarsal:program", "program", "0.1.0"))
+            parse_interface("tarsal:program/program@0.2.0"),
+            Some(("tarsal:program", "program", "0.2.0"))
         );
         assert_eq!(parse_interface("wasi:cli/stdout"), None);
     }
@@ -132,11 +133,11 @@ mod tests {
     fn every_foreign_import_is_named() {
         let s = Surface {
             imports: vec![
-                "tarsal:program/types@0.1.0".into(),
+                "tarsal:program/types@0.2.0".into(),
                 "wasi:io/poll@0.2.9".into(),
                 "wasi:cli/environment@0.2.9".into(),
             ],
-            exports: vec!["tarsal:program/program@0.1.0".into()],
+            exports: vec!["tarsal:program/program@0.2.0".into()],
         };
         assert_eq!(
             s.check(),

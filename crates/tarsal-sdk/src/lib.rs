@@ -92,7 +92,7 @@ pub use bindings::tarsal::program::types::{
 };
 
 /// The version of the `tarsal:program` interface this SDK builds against.
-pub const INTERFACE_VERSION: &str = "0.1.0";
+pub const INTERFACE_VERSION: &str = "0.2.0";
 
 /// Everything a program usually needs.
 pub mod prelude {

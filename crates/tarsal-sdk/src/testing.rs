@@ -61,7 +61,8 @@ pub fn standard_limits(intensity: u8) -> Limits {
         cell_pressure_ceiling_pct: CELL_CEILINGS[i],
         cell_pressure_ramp_pct_s: 25.0,
         kneading_speed_max_pct: 80.0,
-        pad_setpoint_max_c: 42.0,
+        sole_pad_setpoint_max_c: 42.0,
+        calf_pad_setpoint_max_c: 42.0,
         water_setpoint_max_c: 40.0,
         bath_min_level_l: 6.0,
         bath_max_level_l: 19.0,
@@ -345,8 +346,8 @@ impl Trace {
                 bad("roller pressure without feet".into());
             }
             for (name, sp, max) in [
-                ("sole pad", r.heat.sole_c, l.pad_setpoint_max_c),
-                ("calf pad", r.heat.calf_c, l.pad_setpoint_max_c),
+                ("sole pad", r.heat.sole_c, l.sole_pad_setpoint_max_c),
+                ("calf pad", r.heat.calf_c, l.calf_pad_setpoint_max_c),
                 ("water", r.heat.water_c, l.water_setpoint_max_c),
             ] {
                 if sp.is_some_and(|c| c > max) {

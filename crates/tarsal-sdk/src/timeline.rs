@@ -627,8 +627,8 @@ impl Runner {
         let water_ok = input.bath && s.water_level_l > l.bath_min_level_l + LEVEL_MARGIN;
         if input.heat {
             r.heat = HeatCommand {
-                sole_c: step.heat.sole_c.map(|c| c.min(l.pad_setpoint_max_c)),
-                calf_c: step.heat.calf_c.map(|c| c.min(l.pad_setpoint_max_c)),
+                sole_c: step.heat.sole_c.map(|c| c.min(l.sole_pad_setpoint_max_c)),
+                calf_c: step.heat.calf_c.map(|c| c.min(l.calf_pad_setpoint_max_c)),
                 water_c: step
                     .heat
                     .water_c

@@ -383,7 +383,8 @@ struct ProfileSummary {
     equipment: tarsal_core::profile::Equipment,
     water_setpoint_max_c: Option<f64>,
     water_cutoff_c: Option<f64>,
-    pad_setpoint_max_c: Option<f64>,
+    sole_pad_setpoint_max_c: Option<f64>,
+    calf_pad_setpoint_max_c: Option<f64>,
     session_max_min: u64,
 }
 
@@ -405,7 +406,8 @@ fn profile_check(file: &std::path::Path, json: bool) -> Result<ExitCode> {
         equipment: profile.equipment(),
         water_setpoint_max_c: water.map(|h| h.setpoint_max.0),
         water_cutoff_c: water.map(|h| h.cutoff.0),
-        pad_setpoint_max_c: profile.heater(HeaterId::SolePad).map(|h| h.setpoint_max.0),
+        sole_pad_setpoint_max_c: profile.heater(HeaterId::SolePad).map(|h| h.setpoint_max.0),
+        calf_pad_setpoint_max_c: profile.heater(HeaterId::CalfPad).map(|h| h.setpoint_max.0),
         session_max_min: profile.session.max_duration.as_secs() / 60,
     };
     if json {
@@ -426,8 +428,13 @@ fn profile_check(file: &std::path::Path, json: bool) -> Result<ExitCode> {
         if let (Some(sp), Some(cut)) = (summary.water_setpoint_max_c, summary.water_cutoff_c) {
             println!("  water        setpoint ≤ {sp:.1} °C, cut at {cut:.1} °C");
         }
-        if let Some(sp) = summary.pad_setpoint_max_c {
-            println!("  heat pads    setpoint ≤ {sp:.1} °C");
+        for (pad, max) in [
+            ("sole pad", summary.sole_pad_setpoint_max_c),
+            ("calf pad", summary.calf_pad_setpoint_max_c),
+        ] {
+            if let Some(sp) = max {
+                println!("  {pad:<12} setpoint ≤ {sp:.1} °C");
+            }
         }
         println!("  sessions     at most {} min", summary.session_max_min);
     }
