@@ -7,11 +7,11 @@
 //! Clamps and refusals are reported once when they begin (not every tick they
 //! last); faults are reported when detected and the caller latches them.
 
-use crate::event::{Clamp, EventKind, Fault, Interlock, PressureSite, StallCause};
+use crate::event::{Clamp, EventKind, Fault, Interlock, PressureSite};
 use crate::heater::{HeaterControl, HeaterMonitor, HeaterSample};
 use crate::model::{
-    ActuatorId, CalfCell, CalfCommand, FootRollerCommand, FootSensors, HeaterId, Heaters,
-    NodeMotion, Outputs, Request, SensorId, SensorReadings, Side, Sided,
+    ActuatorId, CalfCell, CalfCommand, FootRollerCommand, HeaterId, Heaters, NodeMotion, Outputs,
+    Request, SensorId, SensorReadings, Side, Sided,
 };
 use crate::profile::{
     BathSpec, CalfUnitSpec, ChairProfile, Equipment, EquipmentPart, FootRollerSpec,
@@ -19,6 +19,17 @@ use crate::profile::{
 use crate::units::{Celsius, Intensity, Litres, Percent};
 use std::sync::Arc;
 use std::time::Duration;
+
+mod bath;
+mod conditions;
+mod domain;
+mod stall;
+
+use bath::BathMonitor;
+use conditions::Condition;
+pub use domain::{OutOfDomain, PERCENT_DOMAIN, RATE_DOMAIN, SETPOINT_DOMAIN, check_domain};
+use domain::{invalid_request, show};
+use stall::StallMonitor;
 
 /// Possible readings of the position sensor; outside means open or shorted.
 pub const CARRIAGE_SENSOR_RANGE: (f64, f64) = (-5.0, 105.0);
@@ -127,7 +138,7 @@ pub struct Supervisor {
     /// Conditions found active so far this tick.
     active_now: u64,
     /// When each condition was last reported (see [`REPORT_INTERVAL`]).
-    reported_at: [Option<Duration>; 64],
+    reported_at: [Option<Duration>; conditions::COUNT as usize],
     /// Conditions reported once per session, already reported in this one.
     reported_in_session: u64,
     /// The current tick's time.
@@ -148,7 +159,7 @@ impl Supervisor {
             stalls: Sided::default(),
             active: 0,
             active_now: 0,
-            reported_at: [None; 64],
+            reported_at: [None; conditions::COUNT as usize],
             reported_in_session: 0,
             now: Duration::ZERO,
         }
@@ -157,7 +168,7 @@ impl Supervisor {
     /// A new session begins: its once-per-session reports start afresh.
     pub fn begin_session(&mut self) {
         self.reported_in_session = 0;
-        self.reported_at = [None; 64];
+        self.reported_at = [None; conditions::COUNT as usize];
     }
 
     pub fn profile(&self) -> &Arc<ChairProfile> {
@@ -409,10 +420,15 @@ impl Supervisor {
 
     /// Marks condition `bit` active this tick and reports it if it just
     /// began (and was not reported within [`REPORT_INTERVAL`]).
-    fn flag(&mut self, bit: u32, events: &mut Vec<EventKind>, event: impl FnOnce() -> EventKind) {
-        let mask = 1u64 << bit;
+    fn flag(
+        &mut self,
+        condition: Condition,
+        events: &mut Vec<EventKind>,
+        event: impl FnOnce() -> EventKind,
+    ) {
+        let mask = condition.mask();
         let began = (self.active | self.active_now) & mask == 0;
-        let last = &mut self.reported_at[bit as usize];
+        let last = &mut self.reported_at[condition.bit() as usize];
         let quiet = last.is_none_or(|at| self.now.saturating_sub(at) >= REPORT_INTERVAL);
         if began && quiet {
             events.push(event());
@@ -424,11 +440,11 @@ impl Supervisor {
     /// Reports condition `bit` the first time it happens in a session.
     fn flag_once(
         &mut self,
-        bit: u32,
+        condition: Condition,
         events: &mut Vec<EventKind>,
         event: impl FnOnce() -> EventKind,
     ) {
-        let mask = 1u64 << bit;
+        let mask = condition.mask();
         if self.reported_in_session & mask == 0 {
             events.push(event());
             self.reported_in_session |= mask;
@@ -441,7 +457,7 @@ impl Supervisor {
     /// the program waits for staff.
     fn permitted(&mut self, d: &Demand<'_>, events: &mut Vec<EventKind>) -> Request {
         let mut r = *d.request;
-        for (i, part) in EquipmentPart::ALL.into_iter().enumerate() {
+        for part in EquipmentPart::ALL {
             if d.declared.has(part) {
                 continue;
             }
@@ -460,7 +476,7 @@ impl Supervisor {
             if !asked {
                 continue;
             }
-            self.flag_once(bits::NOT_DECLARED + i as u32, events, || {
+            self.flag_once(Condition::NotDeclared(part), events, || {
                 EventKind::Interlock(Interlock::NotDeclared { part })
             });
             match part {
@@ -477,7 +493,7 @@ impl Supervisor {
         if let Some(hold) = d.staff_hold {
             let (idle, reduced) = hold.idle(&r);
             if reduced {
-                self.flag_once(bits::AWAITING_STAFF, events, || {
+                self.flag_once(Condition::AwaitingStaff, events, || {
                     EventKind::Interlock(Interlock::AwaitingStaff)
                 });
             }
@@ -499,7 +515,6 @@ impl Supervisor {
         let mut out = Outputs::SAFE;
 
         for side in Side::ALL {
-            let s = side.index() as u32;
             let asked = request.feet[side];
             let fitted = profile.foot_rollers.as_ref();
             let actuator = ActuatorId::FootRoller(side);
@@ -507,7 +522,7 @@ impl Supervisor {
                 asked.is_off(),
                 fitted.is_some(),
                 actuator,
-                bits::NOT_FITTED_FOOT + s,
+                Condition::NotFittedFoot(side),
                 sensors,
                 events,
             ) && let Some(spec) = fitted
@@ -523,7 +538,7 @@ impl Supervisor {
                 asked.is_off(),
                 fitted.is_some(),
                 actuator,
-                bits::NOT_FITTED_CALF + s,
+                Condition::NotFittedCalf(side),
                 sensors,
                 events,
             ) && let Some(spec) = fitted
@@ -533,13 +548,12 @@ impl Supervisor {
         }
 
         for h in HeaterId::ALL {
-            let hb = h.index() as u32;
             let asked = request.setpoints[h];
             let spec = profile.heater(h);
             let setpoint = match (asked, spec) {
                 (None, _) => None,
                 (Some(_), None) => {
-                    self.flag(bits::NOT_FITTED_HEATER + hb, events, || {
+                    self.flag(Condition::NotFittedHeater(h), events, || {
                         EventKind::Interlock(Interlock::NotFitted {
                             actuator: ActuatorId::Heater(h),
                         })
@@ -550,7 +564,7 @@ impl Supervisor {
                 (Some(requested), Some(spec)) => {
                     let mut sp = requested;
                     if sp.0 > spec.setpoint_max.0 + SLACK {
-                        self.flag(bits::SETPOINT + hb, events, || {
+                        self.flag(Condition::Setpoint(h), events, || {
                             EventKind::Clamp(Clamp::Setpoint {
                                 heater: h,
                                 requested,
@@ -564,7 +578,7 @@ impl Supervisor {
                         && sensors.water_level <= b.min_level
                     {
                         let level = sensors.water_level;
-                        self.flag(bits::DRY_RUN_HEATER, events, || {
+                        self.flag(Condition::DryRunHeater, events, || {
                             EventKind::Interlock(Interlock::DryRun {
                                 actuator: ActuatorId::Heater(HeaterId::Water),
                                 level,
@@ -588,7 +602,7 @@ impl Supervisor {
         match &profile.bath {
             None => {
                 if asked.fill || asked.drain || asked.jets.0 > 0.0 {
-                    self.flag(bits::NOT_FITTED_BATH, events, || {
+                    self.flag(Condition::NotFittedBath, events, || {
                         EventKind::Interlock(Interlock::NotFitted {
                             actuator: ActuatorId::FillValve,
                         })
@@ -608,7 +622,7 @@ impl Supervisor {
         asked_off: bool,
         fitted: bool,
         actuator: ActuatorId,
-        not_fitted_bit: u32,
+        not_fitted: Condition,
         sensors: &SensorReadings,
         events: &mut Vec<EventKind>,
     ) -> bool {
@@ -616,13 +630,13 @@ impl Supervisor {
             return false;
         }
         if !fitted {
-            self.flag(not_fitted_bit, events, || {
+            self.flag(not_fitted, events, || {
                 EventKind::Interlock(Interlock::NotFitted { actuator })
             });
             return false;
         }
         if !sensors.feet_present {
-            self.flag(bits::NO_FEET, events, || {
+            self.flag(Condition::NoFeet, events, || {
                 EventKind::Interlock(Interlock::NoFeet)
             });
             return false;
@@ -639,16 +653,14 @@ impl Supervisor {
         secs: f64,
         events: &mut Vec<EventKind>,
     ) -> CalfCommand {
-        let s = side.index() as u32;
         let mut cmd = asked;
         let ceiling = spec.pressure_ceiling(intensity);
         for cell in CalfCell::ALL {
-            let c = cell.index() as u32;
             let site = PressureSite::CalfCell(side, cell);
             let requested = cmd.cells[cell];
             let mut p = requested;
             if p.0 > ceiling.0 + SLACK {
-                self.flag(bits::CELL_PRESSURE + s * 3 + c, events, || {
+                self.flag(Condition::CellPressure(side, cell), events, || {
                     EventKind::Clamp(Clamp::Pressure {
                         site,
                         requested,
@@ -660,7 +672,7 @@ impl Supervisor {
             }
             let allowed = self.outputs.calves[side].cells[cell].0 + spec.pressure_ramp_max.0 * secs;
             if p.0 > allowed + SLACK {
-                self.flag(bits::CELL_RAMP + s * 3 + c, events, || {
+                self.flag(Condition::CellRamp(side, cell), events, || {
                     EventKind::Clamp(Clamp::PressureRamp {
                         site,
                         limit: spec.pressure_ramp_max,
@@ -672,7 +684,7 @@ impl Supervisor {
         }
         if cmd.kneading_speed.0 > spec.kneading_speed_max.0 + SLACK {
             let requested = cmd.kneading_speed;
-            self.flag(bits::KNEADING + s, events, || {
+            self.flag(Condition::Kneading(side), events, || {
                 EventKind::Clamp(Clamp::KneadingSpeed {
                     side,
                     requested,
@@ -695,11 +707,10 @@ impl Supervisor {
         secs: f64,
         events: &mut Vec<EventKind>,
     ) -> FootRollerCommand {
-        let s = side.index() as u32;
         let site = PressureSite::FootNodes(side);
         let mut cmd = asked;
         if cmd.travel_speed.0 > spec.travel_speed_max.0 + SLACK {
-            self.flag(bits::TRAVEL + s, events, || {
+            self.flag(Condition::Travel(side), events, || {
                 EventKind::Clamp(Clamp::TravelSpeed {
                     side,
                     requested: asked.travel_speed,
@@ -710,7 +721,7 @@ impl Supervisor {
         }
         let ceiling = spec.pressure_ceiling(intensity);
         if cmd.pressure.0 > ceiling.0 + SLACK {
-            self.flag(bits::FOOT_PRESSURE + s, events, || {
+            self.flag(Condition::FootPressure(side), events, || {
                 EventKind::Clamp(Clamp::Pressure {
                     site,
                     requested: asked.pressure,
@@ -722,7 +733,7 @@ impl Supervisor {
         }
         let allowed = prev_pressure.0 + spec.pressure_ramp_max.0 * secs;
         if cmd.pressure.0 > allowed + SLACK {
-            self.flag(bits::FOOT_RAMP + s, events, || {
+            self.flag(Condition::FootRamp(side), events, || {
                 EventKind::Clamp(Clamp::PressureRamp {
                     site,
                     limit: spec.pressure_ramp_max,
@@ -735,7 +746,7 @@ impl Supervisor {
         } else {
             let limit = spec.motion_rate_max(cmd.motion);
             if cmd.motion_rate.0 > limit.0 + SLACK {
-                self.flag(bits::MOTION_RATE + s, events, || {
+                self.flag(Condition::MotionRate(side), events, || {
                     EventKind::Clamp(Clamp::MotionRate {
                         side,
                         motion: asked.motion,
@@ -761,7 +772,7 @@ impl Supervisor {
         out.drain_pump_on = asked.drain;
         if asked.fill && bath_allowed {
             if level >= b.max_level {
-                self.flag(bits::BATH_FULL, events, || {
+                self.flag(Condition::BathFull, events, || {
                     EventKind::Interlock(Interlock::BathFull {
                         level,
                         max: b.max_level,
@@ -773,7 +784,7 @@ impl Supervisor {
         }
         if asked.jets.0 > 0.0 && bath_allowed {
             if level <= b.min_level {
-                self.flag(bits::DRY_RUN_JETS, events, || {
+                self.flag(Condition::DryRunJets, events, || {
                     EventKind::Interlock(Interlock::DryRun {
                         actuator: ActuatorId::JetPump,
                         level,
@@ -784,280 +795,6 @@ impl Supervisor {
                 out.jet_pump = asked.jets;
             }
         }
-    }
-}
-
-/// Bit numbers of clamp and interlock conditions, for reporting each once.
-mod bits {
-    pub const SETPOINT: u32 = 0; // + heater (3)
-    pub const FOOT_PRESSURE: u32 = 3; // + side (2)
-    pub const FOOT_RAMP: u32 = 5; // + side
-    pub const CELL_PRESSURE: u32 = 7; // + side * 3 + cell (6)
-    pub const CELL_RAMP: u32 = 13; // + side * 3 + cell
-    pub const TRAVEL: u32 = 19; // + side
-    pub const MOTION_RATE: u32 = 21; // + side
-    pub const KNEADING: u32 = 23; // + side
-    pub const NO_FEET: u32 = 25;
-    pub const DRY_RUN_HEATER: u32 = 26;
-    pub const DRY_RUN_JETS: u32 = 27;
-    pub const BATH_FULL: u32 = 28;
-    pub const NOT_FITTED_FOOT: u32 = 29; // + side
-    pub const NOT_FITTED_CALF: u32 = 31; // + side
-    pub const NOT_FITTED_HEATER: u32 = 33; // + heater
-    pub const NOT_FITTED_BATH: u32 = 36;
-    pub const NOT_DECLARED: u32 = 37; // + EquipmentPart (5)
-    pub const AWAITING_STAFF: u32 = 42;
-}
-
-/// A reading as text, NaN included.
-fn show(v: f64) -> String {
-    if v.is_nan() {
-        "NaN".into()
-    } else {
-        format!("{v:.1}")
-    }
-}
-
-/// A request value outside what the quantity can physically mean.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct OutOfDomain {
-    /// e.g. `feet.left.position`.
-    pub field: String,
-    pub value: String,
-    /// What the field may be, in words.
-    pub allowed: &'static str,
-}
-
-/// Percent of full scale.
-pub const PERCENT_DOMAIN: &str = "0–100 %";
-/// Speeds and rates.
-pub const RATE_DOMAIN: &str = "a number of 0 or more";
-/// Heater setpoints.
-pub const SETPOINT_DOMAIN: &str = "0–100 °C";
-
-/// Checks every value of `r` can mean something: the first that cannot, named.
-pub fn check_domain(r: &Request) -> Result<(), OutOfDomain> {
-    let bad = |field: String, v: f64, allowed| {
-        Err(OutOfDomain {
-            field,
-            value: show(v),
-            allowed,
-        })
-    };
-    let pct = |v: f64| (0.0..=100.0).contains(&v);
-    let rate = |v: f64| v.is_finite() && v >= 0.0;
-    for side in Side::ALL {
-        let f = &r.feet[side];
-        let name = |what: &str| format!("feet.{}.{what}", side.code());
-        if !pct(f.position.0) {
-            return bad(name("position"), f.position.0, PERCENT_DOMAIN);
-        }
-        if !pct(f.pressure.0) {
-            return bad(name("pressure"), f.pressure.0, PERCENT_DOMAIN);
-        }
-        if !rate(f.travel_speed.0) {
-            return bad(name("travel_speed"), f.travel_speed.0, RATE_DOMAIN);
-        }
-        if !rate(f.motion_rate.0) {
-            return bad(name("motion_rate"), f.motion_rate.0, RATE_DOMAIN);
-        }
-        let c = &r.calves[side];
-        for cell in CalfCell::ALL {
-            if !pct(c.cells[cell].0) {
-                return bad(
-                    format!("calves.{}.{}", side.code(), cell.code()),
-                    c.cells[cell].0,
-                    PERCENT_DOMAIN,
-                );
-            }
-        }
-        if !pct(c.kneading_speed.0) {
-            return bad(
-                format!("calves.{}.kneading_speed", side.code()),
-                c.kneading_speed.0,
-                PERCENT_DOMAIN,
-            );
-        }
-    }
-    for h in HeaterId::ALL {
-        if let Some(sp) = r.setpoints[h]
-            && !(0.0..=SETPOINT_DOMAIN_MAX.0).contains(&sp.0)
-        {
-            return bad(format!("setpoints.{}", h.code()), sp.0, SETPOINT_DOMAIN);
-        }
-    }
-    if !pct(r.bath.jets.0) {
-        return bad("bath.jets".into(), r.bath.jets.0, PERCENT_DOMAIN);
-    }
-    Ok(())
-}
-
-/// A request value outside what the quantity can physically mean is not a
-/// clamp but a broken program: the first such value, named.
-fn invalid_request(r: &Request, source: &str) -> Option<Fault> {
-    check_domain(r).err().map(|e| Fault::InvalidRequest {
-        program: source.to_owned(),
-        field: e.field,
-        value: e.value,
-    })
-}
-
-/// Watches the water level for fills that do not fill, drains that do not
-/// drain, leaks and inflow with the valve closed.
-#[derive(Clone, Debug, Default)]
-struct BathMonitor {
-    /// The fill valve has been open since.
-    fill_since: Option<Duration>,
-    /// Level and time the current fill last made progress.
-    fill_progress: Option<(Litres, Duration)>,
-    drain_progress: Option<(Litres, Duration)>,
-    /// Last time the valve, the drain or the feet changed.
-    last_change: Option<Duration>,
-    /// Level once settled after the last change.
-    settled_level: Option<Litres>,
-    last_state: (bool, bool, bool),
-}
-
-impl BathMonitor {
-    fn check(
-        &mut self,
-        b: &BathSpec,
-        now: Duration,
-        sensors: &SensorReadings,
-        prev: &Outputs,
-    ) -> Option<Fault> {
-        let level = sensors.water_level;
-        if sensors.leak_detected {
-            return Some(Fault::LeakDetected);
-        }
-        if level > b.overflow_level {
-            return Some(Fault::Overfill {
-                level,
-                limit: b.overflow_level,
-            });
-        }
-
-        if prev.fill_valve_open {
-            let since = *self.fill_since.get_or_insert(now);
-            if now.saturating_sub(since) >= b.fill_timeout {
-                return Some(Fault::FillTimeout {
-                    level,
-                    after: b.fill_timeout,
-                });
-            }
-            let (from, at) = *self.fill_progress.get_or_insert((level, now));
-            if level.0 >= from.0 + b.fill_check_rise.0 {
-                self.fill_progress = Some((level, now));
-            } else if now.saturating_sub(at) >= b.fill_check_window {
-                return Some(Fault::FillNoFlow {
-                    level,
-                    window: b.fill_check_window,
-                });
-            }
-        } else {
-            self.fill_since = None;
-            self.fill_progress = None;
-        }
-
-        if prev.drain_pump_on && !prev.fill_valve_open && level > b.empty_level {
-            let (from, at) = *self.drain_progress.get_or_insert((level, now));
-            if level.0 <= from.0 - b.drain_check_drop.0 {
-                self.drain_progress = Some((level, now));
-            } else if now.saturating_sub(at) >= b.drain_check_window {
-                return Some(Fault::DrainBlocked {
-                    level,
-                    window: b.drain_check_window,
-                });
-            }
-        } else {
-            self.drain_progress = None;
-        }
-
-        let state = (
-            prev.fill_valve_open,
-            prev.drain_pump_on,
-            sensors.feet_present,
-        );
-        if self.last_change.is_none() || state != self.last_state {
-            self.last_change = Some(now);
-            self.settled_level = None;
-            self.last_state = state;
-        }
-        let quiet = !prev.fill_valve_open && !prev.drain_pump_on;
-        let settled = self
-            .last_change
-            .is_some_and(|t| now.saturating_sub(t) >= b.settle_time);
-        if quiet && settled {
-            let reference = *self.settled_level.get_or_insert(level);
-            if level.0 < reference.0 - b.leak_drop.0 {
-                return Some(Fault::LevelDrop {
-                    dropped: reference - level,
-                });
-            }
-            if level.0 > reference.0 + b.inflow_rise.0 {
-                return Some(Fault::UnexpectedInflow {
-                    risen: level - reference,
-                });
-            }
-        }
-        None
-    }
-}
-
-/// Watches one foot roller for a blocked motor or a carriage that does not move.
-#[derive(Clone, Debug, Default)]
-struct StallMonitor {
-    over_since: Option<Duration>,
-    expected: f64,
-    moved: f64,
-    last_position: Option<f64>,
-}
-
-/// Travel (in % of the sole) after which the carriage must have visibly moved.
-const STALL_TRAVEL_CHECK: f64 = 5.0;
-
-impl StallMonitor {
-    fn check(
-        &mut self,
-        spec: &FootRollerSpec,
-        now: Duration,
-        dt: Duration,
-        sensors: &FootSensors,
-        prev: &FootRollerCommand,
-    ) -> Option<StallCause> {
-        if sensors.motor_current > spec.stall_current {
-            let since = *self.over_since.get_or_insert(now);
-            if now.saturating_sub(since) >= spec.stall_time {
-                return Some(StallCause::Overcurrent {
-                    current: sensors.motor_current,
-                    limit: spec.stall_current,
-                });
-            }
-        } else {
-            self.over_since = None;
-        }
-
-        let position = sensors.carriage_position.0;
-        let last = self.last_position.replace(position).unwrap_or(position);
-        let travelling = prev.travel_speed.0 > 0.0 && (prev.position.0 - position).abs() > 1.0;
-        if travelling {
-            self.expected += prev.travel_speed.0 * dt.as_secs_f64();
-            self.moved += (position - last).abs();
-            if self.expected >= STALL_TRAVEL_CHECK {
-                if self.moved < 0.25 * self.expected {
-                    return Some(StallCause::NoMovement {
-                        expected: Percent(self.expected),
-                        moved: Percent(self.moved),
-                    });
-                }
-                self.expected = 0.0;
-                self.moved = 0.0;
-            }
-        } else {
-            self.expected = 0.0;
-            self.moved = 0.0;
-        }
-        None
     }
 }
 
