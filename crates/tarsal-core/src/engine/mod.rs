@@ -7,144 +7,28 @@
 use crate::command::StopSource;
 use crate::config_file::human_duration;
 use crate::event::{Event, EventKind, Fault};
-use crate::model::{FootRollerCommand, HeaterId, Heaters, Outputs, Request, SensorReadings, Side};
+use crate::model::{FootRollerCommand, HeaterId, Outputs, Request, SensorReadings, Side};
 use crate::profile::ChairProfile;
 use crate::profile::Equipment;
 use crate::program::{
-    CatalogError, CatalogProblem, ChairLimits, OptionError, Program, ProgramError,
-    ProgramErrorKind, ProgramInfo, ProgramInput, ProgramStatus,
+    CatalogProblem, ChairLimits, Program, ProgramError, ProgramErrorKind, ProgramInfo,
+    ProgramInput, ProgramStatus,
 };
 use crate::session::{ChairState, Outcome, SessionId, SessionOptions};
 use crate::supervisor::{Demand, Mode, StaffHold, Supervisor};
-use crate::units::{Celsius, Intensity, PercentPerSecond};
+use crate::units::{Intensity, PercentPerSecond};
 use std::sync::Arc;
 use std::time::Duration;
 
 mod manual;
+mod refusal;
+mod status;
 
 pub use crate::command::{BathAction, Command, ManualCommand};
 pub use crate::sanitation::{BathTally, SanitationPolicy, SanitationRecord};
 pub use manual::{all_cells, carriage_to};
-
-/// Why the chair would not do what it was asked. `code()` names it for D-Bus
-/// errors and MQTT responses.
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-pub enum Refusal {
-    #[error("the chair is busy ({state}); stop the current session first")]
-    Busy { state: ChairState },
-    #[error("the bath is being {action} by hand; stop that first (StopBath)")]
-    ManualBathRunning { action: &'static str },
-    #[error("a fault is latched ({faults}); acknowledge it before starting")]
-    FaultLatched { faults: String },
-    #[error("the emergency stop is latched; reset it before starting")]
-    EstopLatched,
-    #[error(transparent)]
-    InvalidOption(#[from] OptionError),
-    #[error(transparent)]
-    Catalog(#[from] CatalogError),
-    #[error("this chair does not have what the program needs: {missing}")]
-    NotFitted { missing: String },
-    #[error("no session is running")]
-    NotRunning,
-    #[error("the session is not paused")]
-    NotPaused,
-    #[error("the session cannot be paused while {state}")]
-    CannotPause { state: ChairState },
-    #[error("cannot reset yet: {}", conditions.join("; "))]
-    ResetBlocked { conditions: Vec<String> },
-    #[error("there is nothing to reset")]
-    NothingToReset,
-    #[error("the program is not waiting for staff")]
-    NotAwaitingStaff,
-    #[error("the bath must be sanitized after the previous client first: run `{program}`")]
-    SanitationRequired { program: String },
-    #[error("the chair is not in service mode")]
-    NotInServiceMode,
-    #[error("{what} is not allowed; allowed: {allowed}")]
-    InvalidValue { what: String, allowed: String },
-    #[error("confirm first that the client has none of these: {contraindications}")]
-    ContraindicationsNotConfirmed { contraindications: String },
-}
-
-impl Refusal {
-    /// Stable name, used as the last part of the D-Bus error name.
-    pub fn code(&self) -> &'static str {
-        match self {
-            Self::Busy { .. } | Self::ManualBathRunning { .. } => "Busy",
-            Self::FaultLatched { .. } => "FaultLatched",
-            Self::EstopLatched => "EmergencyStopLatched",
-            Self::InvalidOption(_) => "InvalidOption",
-            Self::Catalog(CatalogError::Unknown { .. }) => "UnknownProgram",
-            Self::Catalog(CatalogError::Declined { .. }) => "ProgramDeclined",
-            Self::Catalog(CatalogError::Failed { .. }) => "ProgramFailed",
-            Self::NotFitted { .. } => "NotFitted",
-            Self::NotRunning => "NotRunning",
-            Self::NotPaused => "NotPaused",
-            Self::CannotPause { .. } => "CannotPause",
-            Self::ResetBlocked { .. } => "ResetBlocked",
-            Self::NothingToReset => "NothingToReset",
-            Self::NotAwaitingStaff => "NotAwaitingStaff",
-            Self::SanitationRequired { .. } => "SanitationRequired",
-            Self::NotInServiceMode => "NotInServiceMode",
-            Self::InvalidValue { .. } => "InvalidValue",
-            Self::ContraindicationsNotConfirmed { .. } => "ContraindicationsNotConfirmed",
-        }
-    }
-}
-
-/// The running session as clients see it.
-#[derive(Clone, Debug)]
-pub struct SessionStatus {
-    pub id: SessionId,
-    pub program: Arc<ProgramInfo>,
-    pub options: Arc<SessionOptions>,
-    pub intensity: Intensity,
-    pub heat: bool,
-    /// Index into the program's steps.
-    pub step: u32,
-    pub progress: f64,
-    /// Program time, pauses excluded.
-    pub elapsed: Duration,
-    pub remaining: Duration,
-    pub awaiting_staff: bool,
-}
-
-impl SessionStatus {
-    pub fn step_title(&self) -> &str {
-        self.program.step_title(self.step as usize)
-    }
-}
-
-/// A snapshot of the chair, published by the control loop every tick.
-#[derive(Clone, Debug, Default)]
-pub struct ChairStatus {
-    /// Engine clock.
-    pub at: Duration,
-    pub state: ChairState,
-    pub session: Option<SessionStatus>,
-    /// Latched faults, oldest first.
-    pub faults: Arc<[Fault]>,
-    pub estop: Option<StopSource>,
-    /// The last session that ended, and how.
-    pub last_session: Option<(SessionId, Outcome)>,
-    pub sensors: SensorReadings,
-    pub outputs: Outputs,
-    /// Heater setpoints in force.
-    pub setpoints: Heaters<Option<Celsius>>,
-    /// A manual fill or drain in progress.
-    pub manual_bath: Option<BathAction>,
-    /// A client session ended since the bath was last sanitized.
-    pub sanitation_owed: bool,
-    /// The salon requires sanitizing between clients.
-    pub sanitation_required: bool,
-    /// Program files that could not be offered, and why.
-    pub program_problems: Arc<[CatalogProblem]>,
-    /// The programs are still loading: more will be offered soon.
-    pub programs_loading: bool,
-    /// Changes whenever the set of programs may have changed (a load or
-    /// reload finished): clients list the programs again.
-    pub programs_revision: u64,
-}
+pub use refusal::Refusal;
+pub use status::{ChairStatus, SessionStatus};
 
 struct Session {
     id: SessionId,
