@@ -29,6 +29,7 @@ pub mod session;
 pub mod supervisor;
 pub mod text;
 pub mod units;
+pub mod view;
 pub mod wallclock;
 
 pub use engine::{ChairStatus, Command, Engine, Refusal, SessionStatus};

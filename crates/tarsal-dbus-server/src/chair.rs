@@ -8,9 +8,9 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 use tarsal_core::engine::{BathAction, ChairStatus, Command, ManualCommand};
 use tarsal_core::event::StopSource;
-use tarsal_core::model::HeaterId;
 use tarsal_core::program::ProgramInfo;
 use tarsal_core::units::{Intensity, Litres};
+use tarsal_core::view::ChairView;
 use tarsal_core::{ChairProfile, Refusal};
 use tarsal_dbus::types::{EventEntry, FaultInfo, ProgramSummary, SanitationEntry};
 use tarsal_runtime::ChairHandle;
@@ -56,17 +56,6 @@ pub(crate) struct View {
     pub programs_revision: u32,
 }
 
-/// `v` to the nearest `step` (0.1, 0.001…), as the nearest double to the
-/// decimal: 31.9, not 31.900000000000002.
-fn round(v: f64, step: f64) -> f64 {
-    if v.is_finite() {
-        let per_unit = (1.0 / step).round();
-        (v * per_unit).round() / per_unit
-    } else {
-        v
-    }
-}
-
 /// The view behind a lock that nobody holds across an await; a panic while
 /// holding it leaves a whole view behind, so poisoning is ignored.
 pub(crate) fn lock(view: &Mutex<View>) -> MutexGuard<'_, View> {
@@ -76,62 +65,57 @@ pub(crate) fn lock(view: &Mutex<View>) -> MutexGuard<'_, View> {
 
 impl View {
     pub fn of(s: &ChairStatus) -> Self {
-        let session = s.session.as_ref();
-        let step = session.and_then(|x| x.program.steps.get(x.step as usize));
+        // D-Bus has no "none": absent values are empty strings and zeros.
+        let v = ChairView::of(s);
+        let session = v.session.as_ref();
+        let text = |x: Option<&'static str>| x.unwrap_or_default().to_owned();
         Self {
-            state: s.state.code().into(),
-            session_id: session.map_or(0, |x| x.id.0),
-            program: session.map_or_else(String::new, |x| x.program.id.clone()),
-            program_name: session.map_or_else(String::new, |x| x.program.name.clone()),
-            step: step.map_or_else(String::new, |x| x.title.clone()),
-            step_index: session.map_or(0, |x| x.step),
-            step_count: session.map_or(0, |x| x.program.steps.len() as u32),
-            progress: session.map_or(0.0, |x| round(x.progress, 0.001)),
+            state: v.state.into(),
+            session_id: session.map_or(0, |x| x.id),
+            program: session.map_or_else(String::new, |x| x.program.clone()),
+            program_name: session.map_or_else(String::new, |x| x.program_name.clone()),
+            step: session.map_or_else(String::new, |x| x.step.clone()),
+            step_index: session.map_or(0, |x| x.step_index),
+            step_count: session.map_or(0, |x| x.step_count),
+            progress: session.map_or(0.0, |x| x.progress),
             elapsed: session.map_or(0, |x| x.elapsed.as_secs() as u32),
             remaining: session.map_or(0, |x| x.remaining.as_secs() as u32),
-            intensity: session.map_or(Intensity::DEFAULT.level(), |x| x.intensity.level()),
+            intensity: session.map_or(Intensity::DEFAULT.level(), |x| x.intensity),
             heat: session.is_some_and(|x| x.heat),
-            bath: session.is_some_and(|x| x.options.bath),
+            bath: session.is_some_and(|x| x.bath),
             awaiting_staff: session.is_some_and(|x| x.awaiting_staff),
-            staff_action: step
-                .filter(|_| session.is_some_and(|x| x.awaiting_staff))
+            staff_action: session
                 .and_then(|x| x.staff_action.clone())
                 .unwrap_or_default(),
-            faults: s
+            faults: v
                 .faults
                 .iter()
                 .map(|f| FaultInfo {
-                    code: f.code().into(),
-                    message: f.message(),
-                    advice: f.advice(),
+                    code: f.code.into(),
+                    message: f.message.clone(),
+                    advice: f.advice.clone(),
                 })
                 .collect(),
-            emergency_stop: s
-                .estop
-                .map_or_else(String::new, |src| src.code().to_owned()),
-            last_session: s
+            emergency_stop: text(v.emergency_stop),
+            last_session: v
                 .last_session
-                .map_or((0, String::new()), |(id, o)| (id.0, o.code().into())),
-            water_temperature: round(s.sensors.temperatures[HeaterId::Water].0, 0.1),
-            water_level: round(s.sensors.water_level.0, 0.1),
-            sole_pad_temperature: round(s.sensors.temperatures[HeaterId::SolePad].0, 0.1),
-            calf_pad_temperature: round(s.sensors.temperatures[HeaterId::CalfPad].0, 0.1),
-            setpoints: s
-                .setpoints
+                .map_or((0, String::new()), |(id, o)| (id, o.into())),
+            water_temperature: v.readings.water_temperature_c,
+            water_level: v.readings.water_level_l,
+            sole_pad_temperature: v.readings.sole_pad_temperature_c,
+            calf_pad_temperature: v.readings.calf_pad_temperature_c,
+            setpoints: v
+                .setpoints_c
                 .iter()
-                .filter_map(|(h, sp)| sp.map(|c| (h.code().to_owned(), c.0)))
+                .map(|(h, c)| ((*h).to_owned(), *c))
                 .collect(),
-            feet_present: s.sensors.feet_present,
-            manual_bath: s.manual_bath.map_or_else(String::new, |a| a.code().into()),
-            sanitation_owed: s.sanitation_owed,
-            sanitation_required: s.sanitation_required,
-            program_problems: s
-                .program_problems
-                .iter()
-                .map(|p| (p.file.clone(), p.reason.clone()))
-                .collect(),
-            programs_loading: s.programs_loading,
-            programs_revision: s.programs_revision as u32,
+            feet_present: v.readings.feet_present,
+            manual_bath: text(v.manual_bath),
+            sanitation_owed: v.sanitation_owed,
+            sanitation_required: v.sanitation_required,
+            program_problems: v.program_problems,
+            programs_loading: v.programs_loading,
+            programs_revision: v.programs_revision as u32,
         }
     }
 

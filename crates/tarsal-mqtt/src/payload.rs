@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use tarsal_core::engine::ChairStatus;
-use tarsal_core::model::HeaterId;
+use tarsal_core::view::{ChairView, round_to};
 use tarsal_core::wallclock::UnixMillis;
 use tarsal_store::EventRow;
 
@@ -57,39 +57,40 @@ pub struct LastSessionPayload {
 
 impl StatePayload {
     pub fn of(s: &ChairStatus) -> Self {
+        let v = ChairView::of(s);
         Self {
-            state: s.state.code().into(),
-            session: s.session.as_ref().map(|x| SessionPayload {
-                id: x.id.0,
-                program: x.program.id.clone(),
-                program_name: x.program.name.clone(),
-                step: x.step_title().to_owned(),
-                step_index: x.step,
-                step_count: x.program.steps.len() as u32,
-                progress: (x.progress * 1000.0).round() / 1000.0,
+            state: v.state.into(),
+            session: v.session.map(|x| SessionPayload {
+                id: x.id,
+                program: x.program,
+                program_name: x.program_name,
+                step: x.step,
+                step_index: x.step_index,
+                step_count: x.step_count,
+                progress: x.progress,
                 elapsed_s: x.elapsed.as_secs(),
                 remaining_s: x.remaining.as_secs(),
-                intensity: x.intensity.level(),
+                intensity: x.intensity,
                 heat: x.heat,
-                bath: x.options.bath,
+                bath: x.bath,
                 awaiting_staff: x.awaiting_staff,
             }),
-            faults: s
+            faults: v
                 .faults
-                .iter()
+                .into_iter()
                 .map(|f| FaultPayload {
-                    code: f.code().into(),
-                    message: f.message(),
-                    advice: f.advice(),
+                    code: f.code.into(),
+                    message: f.message,
+                    advice: f.advice,
                 })
                 .collect(),
-            emergency_stop: s.estop.map(|src| src.code().to_owned()),
-            last_session: s.last_session.map(|(id, outcome)| LastSessionPayload {
-                id: id.0,
-                outcome: outcome.code().into(),
+            emergency_stop: v.emergency_stop.map(str::to_owned),
+            last_session: v.last_session.map(|(id, outcome)| LastSessionPayload {
+                id,
+                outcome: outcome.into(),
             }),
-            sanitation_owed: s.sanitation_owed,
-            sanitation_required: s.sanitation_required,
+            sanitation_owed: v.sanitation_owed,
+            sanitation_required: v.sanitation_required,
         }
     }
 
@@ -174,26 +175,27 @@ pub struct CalfUnitPayload {
 }
 
 fn tenth(v: f64) -> f64 {
-    (v * 10.0).round() / 10.0
+    round_to(v, 0.1)
 }
 
 impl TelemetryPayload {
     pub fn of(s: &ChairStatus, at: UnixMillis) -> Self {
         let o = &s.outputs;
-        let t = &s.sensors.temperatures;
+        let v = ChairView::of(s);
+        let r = v.readings;
         Self {
             at: at.rfc3339(),
-            water_temperature_c: tenth(t[HeaterId::Water].0),
-            water_level_l: tenth(s.sensors.water_level.0),
-            sole_pad_temperature_c: tenth(t[HeaterId::SolePad].0),
-            calf_pad_temperature_c: tenth(t[HeaterId::CalfPad].0),
-            feet_present: s.sensors.feet_present,
-            leak_detected: s.sensors.leak_detected,
-            emergency_button_pressed: s.sensors.estop_pressed,
-            setpoints_c: s
-                .setpoints
+            water_temperature_c: r.water_temperature_c,
+            water_level_l: r.water_level_l,
+            sole_pad_temperature_c: r.sole_pad_temperature_c,
+            calf_pad_temperature_c: r.calf_pad_temperature_c,
+            feet_present: r.feet_present,
+            leak_detected: r.leak_detected,
+            emergency_button_pressed: r.emergency_button_pressed,
+            setpoints_c: v
+                .setpoints_c
                 .iter()
-                .filter_map(|(h, sp)| sp.map(|c| (h.code().to_owned(), c.0)))
+                .map(|(h, c)| ((*h).to_owned(), *c))
                 .collect(),
             outputs: OutputsPayload {
                 foot_rollers: o
