@@ -160,3 +160,12 @@ fn the_check_finds_a_circle_when_there_is_one() {
     assert!(circle.contains(&"engine".to_owned()) && circle.contains(&"event".to_owned()));
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// The service and the SDK agree on the sanitation contract's option key.
+#[test]
+fn the_service_and_the_sdk_name_the_sanitize_cycle_alike() {
+    assert_eq!(
+        tarsal_core::sanitation::CYCLE_OPTION,
+        tarsal_sdk::sanitation::CYCLE_OPTION
+    );
+}

@@ -15,6 +15,12 @@ use crate::units::Litres;
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
 
+/// The sanitation contract between the service and a sanitize program: the
+/// program names the cycle staff chose (`after-client`, `end-of-day`…) in a
+/// choice option with this key, and the log records its value. The SDK
+/// carries the same key (`tarsal_sdk::sanitation::CYCLE_OPTION`).
+pub const CYCLE_OPTION: &str = "cycle";
+
 /// How the salon wants sanitizing handled.
 #[derive(Clone, Debug, PartialEq)]
 pub struct SanitationPolicy {

@@ -64,6 +64,7 @@ pub mod describe;
 #[cfg(feature = "engine")]
 pub mod native;
 pub mod options;
+pub mod sanitation;
 pub mod testing;
 pub mod timeline;
 pub mod zones;

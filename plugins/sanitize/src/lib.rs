@@ -21,6 +21,7 @@
 //! shows the right step and staff instruction.
 
 use tarsal_sdk::prelude::*;
+use tarsal_sdk::sanitation::CYCLE_OPTION;
 
 pub const ID: &str = "sanitize";
 
@@ -206,7 +207,7 @@ impl Program for Sanitize {
             // Every step of both cycles; the duration is the default cycle's.
             steps: all.step_infos(),
             options: vec![choice_option(
-                "cycle",
+                CYCLE_OPTION,
                 "Cycle",
                 "After each client, or the longer end-of-day cycle (footplate out, detergent cycle, then disinfection).",
                 &[
@@ -234,7 +235,7 @@ impl Program for Sanitize {
         if !options.bath {
             return Err("The foot bath is switched off. The sanitize cycle cleans the bath: turn the bath on and start it again.".into());
         }
-        let cycle = match options.text("cycle") {
+        let cycle = match options.text(CYCLE_OPTION) {
             None => Cycle::AfterClient,
             Some(v) => Cycle::parse(v).ok_or_else(|| format!("unknown cycle `{v}`"))?,
         };
@@ -297,7 +298,7 @@ fn vietnamese() -> Translation {
             ),
         ],
         options: vec![tarsal_sdk::OptionText {
-            key: "cycle".into(),
+            key: CYCLE_OPTION.into(),
             label: "Chu trình".into(),
             description: "Sau mỗi khách, hoặc chu trình cuối ngày dài hơn (tháo tấm đặt chân, chu trình chất tẩy rửa, rồi khử trùng).".into(),
             choice_labels: vec!["Sau mỗi khách".into(), "Cuối ngày".into()],

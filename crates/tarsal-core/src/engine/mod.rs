@@ -789,7 +789,7 @@ impl Engine {
                     .bath
                     .as_ref()
                     .is_some_and(|b| self.sensors.water_level <= b.empty_level);
-                let cycle = match s.options.values.get("cycle") {
+                let cycle = match s.options.values.get(crate::sanitation::CYCLE_OPTION) {
                     Some(crate::session::OptionValue::Text(c)) => c.clone(),
                     _ => String::new(),
                 };
