@@ -5,7 +5,8 @@
 # here, never left to a Recommends or to what a machine happens to have:
 # `check_programs` (run by scripts/test.sh) proves it against dpkg.
 
-log() { printf '\n\033[1m== %s\033[0m\n' "$*" >&2; }
+# Each step with the seconds since the script began, so a slow step shows.
+log() { printf '\n\033[1m== [%4d s] %s\033[0m\n' "$SECONDS" "$*" >&2; }
 
 # Every package name that need_packages has been asked for in this run.
 NAMED_PACKAGES=()

@@ -62,7 +62,17 @@ struct CallClock {
     budget: CallBudget,
     wall_start: Instant,
     cpu_start: Duration,
+    /// The call's CPU time when a check first found it over its CPU limit.
+    cpu_over_at: Option<Duration>,
 }
+
+/// CPU time a call must go on using after a check found it over its CPU
+/// limit before it is stopped. A thread's CPU clock can jump by time the
+/// machine spent elsewhere (a virtual CPU descheduled by its host is
+/// charged to whatever thread ran); a call that really runs away keeps
+/// computing and is stopped at the next check, one that merely suffered
+/// the jump has ended by then.
+const CPU_OVER_CONFIRM: Duration = Duration::from_micros(500);
 
 /// A session's log allowance: `rate` bytes a second, up to `burst` saved up.
 #[derive(Clone, Debug)]
@@ -142,6 +152,7 @@ impl HostState {
             budget,
             wall_start: Instant::now(),
             cpu_start: thread_cpu_time(),
+            cpu_over_at: None,
         });
     }
 
@@ -170,7 +181,17 @@ impl HostState {
         let cpu = thread_cpu_time().saturating_sub(call.cpu_start);
         let wall = call.wall_start.elapsed();
         let time = call.budget.time;
-        if cpu >= time.cpu || wall >= time.wall {
+        let cpu_confirmed = cpu >= time.cpu
+            && match call.cpu_over_at {
+                Some(first) => cpu >= first + CPU_OVER_CONFIRM,
+                None => {
+                    if let Some(c) = self.call.as_mut() {
+                        c.cpu_over_at = Some(cpu);
+                    }
+                    false
+                }
+            };
+        if cpu_confirmed || wall >= time.wall {
             tracing::debug!(
                 plugin = %one_line(&self.plugin, 64),
                 cpu_us = cpu.as_micros() as u64,
@@ -323,6 +344,37 @@ mod tests {
         assert_eq!(b.dropped_lines, 192);
         b.refill(Duration::from_secs(3600));
         assert_eq!(b.bytes, 5000.0, "never more than the burst saved up");
+    }
+
+    /// A call whose CPU clock jumped past its limit (time the machine spent
+    /// elsewhere) is not stopped for it; one that keeps computing is.
+    #[test]
+    fn a_cpu_clock_jump_alone_does_not_stop_a_call_but_computing_on_does() {
+        let burn = |how_long: Duration| {
+            let before = thread_cpu_time();
+            let mut x = 0u64;
+            while thread_cpu_time() < before + how_long {
+                x = std::hint::black_box(x.wrapping_add(1));
+            }
+            x
+        };
+        let limits = Limits::default();
+        let budget = limits.for_call(CallKind::Tick).time.cpu;
+        // This thread has used enough CPU to move the call's start back by.
+        assert!(burn(budget * 3) > 0);
+        let mut state = HostState::new("p".into(), limits);
+        state.begin_call(CallKind::Tick, limits.for_call(CallKind::Tick));
+        // As if 3 × the budget had been charged to the call at once.
+        if let Some(call) = state.call.as_mut() {
+            call.cpu_start = call.cpu_start.saturating_sub(budget * 3);
+        }
+        assert!(state.deadline_check().is_ok(), "first sight of the jump");
+        assert!(state.deadline_check().is_ok(), "no work done since");
+        assert!(burn(CPU_OVER_CONFIRM + Duration::from_micros(100)) > 0);
+        assert!(
+            matches!(state.deadline_check(), Err(HostStop::Deadline { .. })),
+            "still computing past the limit"
+        );
     }
 
     #[test]
