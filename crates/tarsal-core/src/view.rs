@@ -89,9 +89,32 @@ pub fn round_to(v: f64, step: f64) -> f64 {
     }
 }
 
-impl ChairView {
+/// Heater setpoints in force, by heater code, in °C.
+pub fn setpoints_c(s: &ChairStatus) -> BTreeMap<&'static str, f64> {
+    s.setpoints
+        .iter()
+        .filter_map(|(h, sp)| sp.map(|c| (h.code(), c.0)))
+        .collect()
+}
+
+impl ReadingsView {
+    /// The readings alone, for telemetry, which needs nothing else.
     pub fn of(s: &ChairStatus) -> Self {
         let t = &s.sensors.temperatures;
+        Self {
+            water_temperature_c: round_to(t[HeaterId::Water].0, 0.1),
+            water_level_l: round_to(s.sensors.water_level.0, 0.1),
+            sole_pad_temperature_c: round_to(t[HeaterId::SolePad].0, 0.1),
+            calf_pad_temperature_c: round_to(t[HeaterId::CalfPad].0, 0.1),
+            feet_present: s.sensors.feet_present,
+            leak_detected: s.sensors.leak_detected,
+            emergency_button_pressed: s.sensors.estop_pressed,
+        }
+    }
+}
+
+impl ChairView {
+    pub fn of(s: &ChairStatus) -> Self {
         Self {
             state: s.state.code(),
             session: s.session.as_ref().map(|x| {
@@ -126,20 +149,8 @@ impl ChairView {
                 .collect(),
             emergency_stop: s.estop.map(|src| src.code()),
             last_session: s.last_session.map(|(id, o)| (id.0, o.code())),
-            readings: ReadingsView {
-                water_temperature_c: round_to(t[HeaterId::Water].0, 0.1),
-                water_level_l: round_to(s.sensors.water_level.0, 0.1),
-                sole_pad_temperature_c: round_to(t[HeaterId::SolePad].0, 0.1),
-                calf_pad_temperature_c: round_to(t[HeaterId::CalfPad].0, 0.1),
-                feet_present: s.sensors.feet_present,
-                leak_detected: s.sensors.leak_detected,
-                emergency_button_pressed: s.sensors.estop_pressed,
-            },
-            setpoints_c: s
-                .setpoints
-                .iter()
-                .filter_map(|(h, sp)| sp.map(|c| (h.code(), c.0)))
-                .collect(),
+            readings: ReadingsView::of(s),
+            setpoints_c: setpoints_c(s),
             manual_bath: s.manual_bath.map(|a| a.code()),
             sanitation_owed: s.sanitation_owed,
             sanitation_required: s.sanitation_required,

@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use tarsal_core::engine::ChairStatus;
-use tarsal_core::view::{ChairView, round_to};
+use tarsal_core::view::{ChairView, ReadingsView, round_to, setpoints_c};
 use tarsal_core::wallclock::UnixMillis;
 use tarsal_store::EventRow;
 
@@ -181,8 +181,7 @@ fn tenth(v: f64) -> f64 {
 impl TelemetryPayload {
     pub fn of(s: &ChairStatus, at: UnixMillis) -> Self {
         let o = &s.outputs;
-        let v = ChairView::of(s);
-        let r = v.readings;
+        let r = ReadingsView::of(s);
         Self {
             at: at.rfc3339(),
             water_temperature_c: r.water_temperature_c,
@@ -192,8 +191,7 @@ impl TelemetryPayload {
             feet_present: r.feet_present,
             leak_detected: r.leak_detected,
             emergency_button_pressed: r.emergency_button_pressed,
-            setpoints_c: v
-                .setpoints_c
+            setpoints_c: setpoints_c(s)
                 .iter()
                 .map(|(h, c)| ((*h).to_owned(), *c))
                 .collect(),
