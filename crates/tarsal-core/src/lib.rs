@@ -31,6 +31,7 @@ pub mod text;
 pub mod units;
 pub mod view;
 pub mod wallclock;
+pub mod wire;
 
 pub use engine::{ChairStatus, Command, Engine, Refusal, SessionStatus};
 pub use event::{Event, EventKind, EventRecord, Fault, Severity};

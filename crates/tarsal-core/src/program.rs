@@ -316,6 +316,21 @@ pub enum ProgramErrorKind {
     TooMuchData,
 }
 
+impl ProgramErrorKind {
+    /// Stable machine-readable name, as serialized: `trap`, `timeout`…
+    pub const fn code(self) -> &'static str {
+        match self {
+            Self::Trap => "trap",
+            Self::Timeout => "timeout",
+            Self::MemoryLimit => "memory_limit",
+            Self::InvalidOutput => "invalid_output",
+            Self::Failed => "failed",
+            Self::LogLimit => "log_limit",
+            Self::TooMuchData => "too_much_data",
+        }
+    }
+}
+
 impl fmt::Display for ProgramErrorKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
@@ -391,6 +406,22 @@ pub enum CatalogError {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn program_error_codes_are_their_serialized_names() {
+        use ProgramErrorKind::*;
+        for kind in [
+            Trap,
+            Timeout,
+            MemoryLimit,
+            InvalidOutput,
+            Failed,
+            LogLimit,
+            TooMuchData,
+        ] {
+            assert_eq!(serde_json::to_value(kind).unwrap(), kind.code());
+        }
+    }
 
     /// A chair whose pads differ: each pad's limit is its own, so a program
     /// that asks each pad for its limit is never clamped (one shared value

@@ -35,7 +35,7 @@ pub struct EventEntry {
     pub severity: String,
     pub message: String,
     pub advice: String,
-    /// The event's data as JSON.
+    /// The event's details as JSON, shaped by its code (`tarsal_core::wire`).
     pub data: String,
 }
 

@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use tarsal_core::engine::ChairStatus;
 use tarsal_core::view::{ChairView, ReadingsView, round_to, setpoints_c};
 use tarsal_core::wallclock::UnixMillis;
+use tarsal_core::wire::EventDetails;
 use tarsal_store::EventRow;
 
 /// `state`: what the chair is doing. Retained; published on change.
@@ -254,8 +255,17 @@ pub struct EventPayload {
     pub severity: String,
     pub message: String,
     pub advice: String,
-    /// The event's details, as recorded.
+    /// The event's details: for each code, the fields of its
+    /// [`EventDetails`] variant (docs/schemas/event.schema.json).
     pub data: serde_json::Value,
+}
+
+impl EventPayload {
+    /// The details, typed by code; `None` for a code or shape this version
+    /// does not know (a record from a newer service, say).
+    pub fn details(&self) -> Option<EventDetails> {
+        serde_json::from_value(serde_json::json!({"code": self.code, "data": self.data})).ok()
+    }
 }
 
 impl From<&EventRow> for EventPayload {

@@ -54,6 +54,28 @@ fn check(value: &Value, schema: &Value, root: &Value, path: &str, problems: &mut
             return;
         }
     }
+    if let Some(expected) = schema.get("const")
+        && value != expected
+    {
+        problems.push(format!("{path}: {value} is not {expected}"));
+    }
+    // `allOf` of `if`/`then` pairs: how the event schema gives each code's
+    // `data` its own shape.
+    for part in schema
+        .get("allOf")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
+        check(value, part, root, path, problems);
+    }
+    if let (Some(condition), Some(then)) = (schema.get("if"), schema.get("then")) {
+        let mut unmet = Vec::new();
+        check(value, condition, root, path, &mut unmet);
+        if unmet.is_empty() {
+            check(value, then, root, path, problems);
+        }
+    }
     if let Some(allowed) = schema.get("enum").and_then(Value::as_array)
         && !allowed.contains(value)
     {
@@ -165,8 +187,85 @@ fn state_and_telemetry_conform() {
     }
 }
 
+/// A state and a telemetry message of an idle chair and of one in a
+/// session, pinned: the simulated chair is deterministic.
 #[test]
-fn events_conform() {
+fn state_and_telemetry_are_pinned() {
+    let statuses = statuses();
+    let pick = [&statuses[0], &statuses[1]];
+    let state: Vec<Value> = pick
+        .iter()
+        .map(|s| serde_json::to_value(StatePayload::of(s)).unwrap())
+        .collect();
+    let telemetry: Vec<Value> = pick
+        .iter()
+        .map(|s| {
+            serde_json::to_value(TelemetryPayload::of(s, UnixMillis(1_800_000_000_000))).unwrap()
+        })
+        .collect();
+    assert_snapshot("state", &Value::Array(state));
+    assert_snapshot("telemetry", &Value::Array(telemetry));
+}
+
+/// Compares `value` with the pinned example docs/schemas/examples/`name`.json
+/// (what operators see, byte for byte); `TARSAL_WRITE_SNAPSHOTS=1` rewrites
+/// it after an intended change of the contract.
+fn assert_snapshot(name: &str, value: &Value) {
+    let path = format!(
+        "{}/../../docs/schemas/examples/{name}.json",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let text = serde_json::to_string_pretty(value).unwrap() + "\n";
+    if std::env::var_os("TARSAL_WRITE_SNAPSHOTS").is_some() {
+        std::fs::write(&path, text).unwrap();
+        return;
+    }
+    let pinned = std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("{path}: {e} (write it with TARSAL_WRITE_SNAPSHOTS=1)"));
+    let pinned: Value = serde_json::from_str(&pinned).unwrap();
+    match (value.as_array(), pinned.as_array()) {
+        (Some(now), Some(then)) => {
+            for (now, then) in now.iter().zip(then) {
+                assert_eq!(
+                    now, then,
+                    "{name}: a payload changed from what operators were told (docs/schemas/examples/{name}.json); \
+                     if that is intended, rewrite the example with TARSAL_WRITE_SNAPSHOTS=1 and say so in docs/mqtt.md"
+                );
+            }
+            assert_eq!(now.len(), then.len(), "{name}: payloads added or removed");
+        }
+        _ => assert_eq!(value, &pinned, "{name}: the payload changed from {path}"),
+    }
+}
+
+/// The events of `kinds` as the adapter publishes them: through the real
+/// store, with fixed ids and times.
+fn published(kinds: Vec<tarsal_core::EventKind>) -> Vec<Value> {
+    let mut store = Store::open_in_memory().unwrap();
+    let records: Vec<_> = kinds
+        .into_iter()
+        .enumerate()
+        .map(|(i, kind)| tarsal_core::event::EventRecord {
+            uid: format!("example-{i}"),
+            wall: UnixMillis(1_800_000_000_000 + i as i64 * 1000),
+            event: tarsal_core::event::Event {
+                at: Duration::from_secs(i as u64),
+                session: Some(SessionId(7)),
+                kind,
+            },
+        })
+        .collect();
+    store.record(&records).unwrap();
+    store
+        .events_after(0, 1000)
+        .unwrap()
+        .iter()
+        .map(|row| serde_json::to_value(EventPayload::from(row)).unwrap())
+        .collect()
+}
+
+#[test]
+fn events_of_a_real_session_conform() {
     let mut c = chair();
     let mut store = Store::open_in_memory().unwrap();
     c.start("demo", SessionOptions::default()).unwrap();
@@ -195,6 +294,45 @@ fn events_conform() {
     }
 }
 
+/// Every code the service can emit: its payload is pinned, conforms to the
+/// schema's shape for that code, and reads back as typed details.
+#[test]
+fn every_event_code_is_pinned_and_described_by_the_schema() {
+    let payloads = published(tarsal_core::wire::example_of_every_code());
+    assert_snapshot("events", &Value::Array(payloads.clone()));
+    let schema = schema("event");
+    let described: Vec<&str> = schema["allOf"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|rule| rule["if"]["properties"]["code"]["const"].as_str())
+        .collect();
+    for code in tarsal_core::event::EVENT_CODES {
+        assert!(
+            described.contains(code),
+            "docs/schemas/event.schema.json does not say what `{code}` carries"
+        );
+    }
+    for payload in &payloads {
+        assert_conforms("event", payload);
+        let typed: EventPayload = serde_json::from_value(payload.clone()).unwrap();
+        assert!(typed.details().is_some(), "{payload}");
+    }
+}
+
+#[test]
+fn a_data_field_the_schema_does_not_name_is_caught() {
+    let mut payload = published(tarsal_core::wire::example_of_every_code())
+        .into_iter()
+        .find(|p| p["code"] == "fault.leak_detected")
+        .unwrap();
+    payload["data"]["wet"] = json!(true);
+    let schema = schema("event");
+    let mut problems = Vec::new();
+    check(&payload, &schema, &schema, "$", &mut problems);
+    assert_eq!(problems, vec!["$.data.wet: not in the schema"]);
+}
+
 #[test]
 fn responses_and_the_start_command_conform() {
     assert_conforms(
@@ -206,7 +344,15 @@ fn responses_and_the_start_command_conform() {
         &serde_json::to_value(ResponsePayload::ok("stop", None)).unwrap(),
     );
     let e = ResponsePayload::error("stop", "NotRunning", "no session is running");
-    assert_conforms("response", &serde_json::to_value(e).unwrap());
+    assert_conforms("response", &serde_json::to_value(&e).unwrap());
+    assert_snapshot(
+        "responses",
+        &json!([
+            ResponsePayload::ok("start", Some(4)),
+            ResponsePayload::ok("stop", None),
+            e
+        ]),
+    );
     let start = json!({"program": "classic", "intensity": 3, "heat": false, "contraindications_confirmed": true, "options": {"minutes": 10}});
     assert_conforms("start-command", &start);
     assert!(tarsal_mqtt::command::parse("start", start.to_string().as_bytes(), true).is_ok());

@@ -94,10 +94,11 @@ fn record_session() -> Vec<Recorded> {
     );
     let log = Arc::new(Mutex::new(Vec::new()));
     let program = Recorder {
-        inner: NativeProgram::<classic::Classic>::start(&options()).expect("classic starts"),
+        inner: NativeProgram::<tarsal_sdk::Timed<classic::Classic>>::start(&options())
+            .expect("classic starts"),
         log: Arc::clone(&log),
     };
-    let info = NativeProgram::<classic::Classic>::info();
+    let info = NativeProgram::<tarsal_sdk::Timed<classic::Classic>>::info();
     let id = chair
         .start_instance(info, Box::new(program), options())
         .expect("session");
@@ -179,9 +180,10 @@ fn main() {
 
     // Cost per tick.
     let inputs = record_session();
-    let info = NativeProgram::<classic::Classic>::info();
+    let info = NativeProgram::<tarsal_sdk::Timed<classic::Classic>>::info();
     let session_options = info.resolve_options(&options()).expect("options");
-    let mut native = NativeProgram::<classic::Classic>::start(&session_options).expect("native");
+    let mut native = NativeProgram::<tarsal_sdk::Timed<classic::Classic>>::start(&session_options)
+        .expect("native");
     let library = Library::new(Limits::default(), Some(cache.clone())).expect("host");
     // Loading the directory compiles every bundled program and fills the
     // compile cache with them (a single file's load does not cache it).

@@ -2,29 +2,33 @@
 //! program is rather than as struct plumbing.
 //!
 //! ```
+//! use tarsal_sdk::contraindications::{self, FEVER_OR_ACUTE_INFECTION, WOUNDS_ON_FEET};
 //! use tarsal_sdk::prelude::*;
 //!
+//! const CONTRAINDICATIONS: &[Contraindication] = &[FEVER_OR_ACUTE_INFECTION, WOUNDS_ON_FEET];
 //! let timeline = Timeline::new(vec![
 //!     Step::new("Strokes", Duration::from_secs(300)),
 //!     Step::new("Kneading", Duration::from_secs(300)),
 //! ]);
 //! let info = ProgramInfo {
 //!     options: vec![minutes_option(10, 25, 20)],
-//!     contraindications: texts(&["Fever", "Wounds on the feet"]),
+//!     contraindications: contraindications::english(CONTRAINDICATIONS),
 //!     uses: Equipment { foot_rollers: true, ..NOTHING },
 //!     translations: vec![translation(
 //!         "vi",
 //!         "Mát-xa cổ điển",
 //!         "Vuốt và nhào.",
 //!         &["Vuốt", "Nhào"],
-//!         &["Sốt", "Vết thương ở bàn chân"],
+//!         CONTRAINDICATIONS,
 //!     )],
 //!     ..described("classic", "Classic massage", "Strokes and kneading.", "1.0.0", &timeline)
 //! };
 //! assert_eq!(info.steps.len(), 2);
 //! assert_eq!(info.translations[0].steps[1].title, "Nhào");
+//! assert_eq!(info.translations[0].contraindications[0], "Sốt hoặc nhiễm trùng cấp tính");
 //! ```
 
+use crate::contraindications::Contraindication;
 use crate::timeline::Timeline;
 use crate::{
     Choice, ChoiceOption, Equipment, IntegerOption, OptionKind, OptionSpec, ProgramInfo, StepInfo,
@@ -115,20 +119,22 @@ pub fn steps(titles: &[&str]) -> Vec<StepInfo> {
 }
 
 /// A translation with plain steps (no staff actions) and no option texts;
-/// add `options` or staff actions with struct update syntax.
+/// add `options` or staff actions with struct update syntax. The
+/// contraindications are the program's own list: their words in `language`
+/// come from [`contraindications`](crate::contraindications).
 pub fn translation(
     language: &str,
     name: &str,
     description: &str,
     step_titles: &[&str],
-    contraindications: &[&str],
+    contraindications: &[Contraindication],
 ) -> Translation {
     Translation {
         language: language.into(),
         name: name.into(),
         description: description.into(),
         steps: steps(step_titles),
-        contraindications: texts(contraindications),
+        contraindications: crate::contraindications::in_language(language, contraindications),
         options: vec![],
     }
 }

@@ -6,7 +6,10 @@
 //!
 //! - the generated types ([`Request`], [`TickInput`], [`ProgramInfo`] …);
 //! - the [`Program`] trait and [`export_program!`], which turn a Rust type into
-//!   the plugin's exports;
+//!   the plugin's exports, and [`TimelineProgram`] for the usual program that
+//!   is one timeline;
+//! - [`contraindications`]: the shared wording of the conditions staff check,
+//!   with its translations;
 //! - [`timeline`]: steps of strokes, kneading, point holds, calf waves, heat and
 //!   bath phases, run by a [`timeline::Runner`] that keeps every request inside
 //!   the chair's limits (so the supervisor never has to clamp);
@@ -30,29 +33,24 @@
 //!     ])
 //! }
 //!
-//! struct MyProgram {
-//!     runner: Runner,
-//! }
+//! struct MyProgram;
 //!
-//! impl Program for MyProgram {
+//! impl TimelineProgram for MyProgram {
 //!     fn describe() -> ProgramInfo {
 //!         ProgramInfo {
 //!             uses: Equipment { foot_rollers: true, calf_units: true, ..NOTHING },
 //!             ..described("my-program", "My program", "Strokes and a calf wave.", "1.0.0", &timeline())
 //!         }
 //!     }
-//!     fn start(_options: &SessionOptions) -> Result<Self, String> {
-//!         Ok(Self { runner: Runner::new(timeline()) })
-//!     }
-//!     fn tick(&mut self, input: &TickInput) -> Result<TickOutput, String> {
-//!         Ok(self.runner.tick(input))
+//!     fn timeline(_options: &SessionOptions) -> Result<Timeline, String> {
+//!         Ok(timeline())
 //!     }
 //! }
 //!
-//! tarsal_sdk::export_program!(MyProgram);
+//! tarsal_sdk::export_program!(Timed<MyProgram>);
 //! # fn main() {
 //! #     let bench = tarsal_sdk::testing::Bench::standard();
-//! #     let trace = bench.run::<MyProgram>(&bench.options(&[])).unwrap();
+//! #     let trace = bench.run::<Timed<MyProgram>>(&bench.options(&[])).unwrap();
 //! #     assert!(trace.limit_violations().is_empty());
 //! # }
 //! ```
@@ -60,6 +58,7 @@
 // The generated code names this crate by path; this makes the path work here too.
 extern crate self as tarsal_sdk;
 
+pub mod contraindications;
 pub mod describe;
 #[cfg(feature = "engine")]
 pub mod native;
@@ -97,6 +96,7 @@ pub const INTERFACE_VERSION: &str = "0.2.0";
 
 /// Everything a program usually needs.
 pub mod prelude {
+    pub use crate::contraindications::Contraindication;
     pub use crate::describe::{
         NOTHING, choice_option, described, minutes_option, steps, texts, translation,
     };
@@ -105,7 +105,7 @@ pub mod prelude {
     pub use crate::zones::*;
     pub use crate::{
         Equipment, LogLevel, OptionKind, OptionSpec, Program, ProgramInfo, SessionOptions,
-        StepInfo, TickInput, TickOutput, Translation, log,
+        StepInfo, TickInput, TickOutput, Timed, TimelineProgram, Translation, log,
     };
     pub use std::time::Duration;
 }
@@ -122,6 +122,42 @@ pub trait Program: Sized + 'static {
     /// One control-loop tick. An `Err` ends the session with a fault that
     /// shows the message.
     fn tick(&mut self, input: &TickInput) -> Result<TickOutput, String>;
+}
+
+/// A program that is one [`Timeline`](timeline::Timeline), as most are: it
+/// describes itself and builds its timeline from the session's options, and
+/// [`Timed`] runs it. Export it with `export_program!(Timed<MyProgram>)`.
+pub trait TimelineProgram: 'static {
+    /// Who the program is: id, name, steps, options, contraindications.
+    fn describe() -> ProgramInfo;
+
+    /// The session's timeline for the options staff chose; an `Err` refuses
+    /// the start with that message.
+    fn timeline(options: &SessionOptions) -> Result<timeline::Timeline, String>;
+}
+
+/// Runs a [`TimelineProgram`] as a [`Program`]: one [`timeline::Runner`] a
+/// session, which keeps every request inside the chair's limits.
+pub struct Timed<P> {
+    runner: timeline::Runner,
+    program: std::marker::PhantomData<fn() -> P>,
+}
+
+impl<P: TimelineProgram> Program for Timed<P> {
+    fn describe() -> ProgramInfo {
+        P::describe()
+    }
+
+    fn start(options: &SessionOptions) -> Result<Self, String> {
+        Ok(Self {
+            runner: timeline::Runner::new(P::timeline(options)?),
+            program: std::marker::PhantomData,
+        })
+    }
+
+    fn tick(&mut self, input: &TickInput) -> Result<TickOutput, String> {
+        Ok(self.runner.tick(input))
+    }
 }
 
 /// A line in the service log, tagged with the plugin's id. In native builds

@@ -7,6 +7,22 @@ pub trait OptionsExt {
     fn integer(&self, key: &str) -> Option<i64>;
     fn flag(&self, key: &str) -> Option<bool>;
     fn text(&self, key: &str) -> Option<&str>;
+
+    /// Choice option `key` read by `parse`; `default` when it is absent. A
+    /// value `parse` does not know is an error naming the option and value.
+    fn choice<T>(
+        &self,
+        key: &str,
+        default: T,
+        parse: impl FnOnce(&str) -> Option<T>,
+    ) -> Result<T, String> {
+        match self.text(key) {
+            None => Ok(default),
+            Some(value) => {
+                parse(value).ok_or_else(|| format!("unknown choice `{value}` for `{key}`"))
+            }
+        }
+    }
 }
 
 impl OptionsExt for SessionOptions {

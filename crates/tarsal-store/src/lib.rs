@@ -26,6 +26,7 @@ use std::path::Path;
 use tarsal_core::event::{EventKind, EventRecord};
 use tarsal_core::session::{Outcome, SessionId};
 use tarsal_core::wallclock::UnixMillis;
+use tarsal_core::wire::EventDetails;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -47,7 +48,7 @@ pub enum StoreError {
     Encode(#[from] serde_json::Error),
 }
 
-const SCHEMA_VERSION: i64 = 3;
+const SCHEMA_VERSION: i64 = 4;
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS sessions (
@@ -69,7 +70,7 @@ CREATE TABLE IF NOT EXISTS events (
     severity    TEXT    NOT NULL,
     message     TEXT    NOT NULL,
     advice      TEXT    NOT NULL,
-    data        TEXT    NOT NULL        -- JSON of the event
+    data        TEXT    NOT NULL        -- JSON: the event's details (tarsal_core::wire), since schema 4
 );
 CREATE INDEX IF NOT EXISTS events_by_session ON events(session_id);
 CREATE INDEX IF NOT EXISTS events_by_code ON events(code);
@@ -205,9 +206,48 @@ impl Store {
             });
         }
         conn.execute_batch(SCHEMA).map_err(open_err)?;
-        conn.pragma_update(None, "user_version", SCHEMA_VERSION)
-            .map_err(open_err)?;
-        Ok(Self { conn, path })
+        let mut store = Self { conn, path };
+        if (1..4).contains(&found) {
+            store.rewrite_event_details()?;
+        }
+        store
+            .conn
+            .pragma_update(None, "user_version", SCHEMA_VERSION)
+            .map_err(|e| StoreError::Open {
+                path: store.path.clone(),
+                reason: open_reason(&e),
+            })?;
+        Ok(store)
+    }
+
+    /// Schema 4: events recorded before it hold the engine's own form of
+    /// their details; rewrite them in the wire's form, so every row reads the
+    /// same. A row that cannot be read as an event is left as it is.
+    fn rewrite_event_details(&mut self) -> Result<(), StoreError> {
+        let tx = self.conn.transaction()?;
+        let rows: Vec<(i64, String)> = {
+            let mut stmt = tx.prepare("SELECT id, data FROM events")?;
+            stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+                .collect::<Result<_, _>>()?
+        };
+        let mut rewritten = 0usize;
+        for (id, data) in rows {
+            let Ok(kind) = serde_json::from_str::<EventKind>(&data) else {
+                continue;
+            };
+            tx.execute(
+                "UPDATE events SET data = ?1 WHERE id = ?2",
+                params![details_json(&kind)?, id],
+            )?;
+            rewritten += 1;
+        }
+        tx.commit()?;
+        tracing::info!(
+            rewritten,
+            "database {}: event details rewritten for schema 4",
+            self.path
+        );
+        Ok(())
     }
 
     pub fn path(&self) -> &str {
@@ -245,7 +285,7 @@ impl Store {
                     kind.severity().code(),
                     kind.message(),
                     kind.advice(),
-                    serde_json::to_string(&kind)?,
+                    details_json(&kind)?,
                 ],
             )?;
         }
@@ -339,7 +379,7 @@ impl Store {
                     kind.severity().code(),
                     kind.message(),
                     kind.advice(),
-                    serde_json::to_string(kind)?,
+                    details_json(kind)?,
                 ])?;
             }
         }
@@ -439,6 +479,16 @@ impl Store {
         self.conn.pragma_update(None, "synchronous", "NORMAL")?;
         Ok(())
     }
+}
+
+/// The `data` of an event as stored and sent: its details in the wire's form.
+fn details_json(kind: &EventKind) -> Result<String, StoreError> {
+    let mut tagged = serde_json::to_value(EventDetails::of(kind))?;
+    Ok(tagged
+        .get_mut("data")
+        .map(serde_json::Value::take)
+        .unwrap_or_default()
+        .to_string())
 }
 
 fn event_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<EventRow> {

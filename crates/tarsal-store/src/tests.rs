@@ -270,3 +270,62 @@ fn a_reader_can_wait_until_what_was_sent_is_written() {
     drop(tx);
     writer.join();
 }
+
+#[test]
+fn events_are_stored_with_their_wire_details() {
+    let mut s = Store::open_in_memory().unwrap();
+    let overfill = EventKind::Fault(Fault::Overfill {
+        level: tarsal_core::units::Litres(16.2),
+        limit: tarsal_core::units::Litres(16.0),
+    });
+    s.record(&[rec("a", 10, None, overfill)]).unwrap();
+    let stored = s.events(&EventQuery::default()).unwrap();
+    assert_eq!(
+        stored[0].data,
+        serde_json::json!({"level_l": 16.2, "limit_l": 16.0})
+    );
+}
+
+/// A database from before schema 4 kept the engine's own form of each
+/// event's details; opening it rewrites them in the wire's form, and a row
+/// that is not an event at all is left alone.
+#[test]
+fn opening_an_older_database_rewrites_its_event_details() {
+    let dir = std::env::temp_dir().join(format!("tarsal-store-migrate-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("old.db");
+    let _ = std::fs::remove_file(&path);
+    {
+        let conn = Connection::open(&path).unwrap();
+        conn.execute_batch(SCHEMA).unwrap();
+        conn.pragma_update(None, "user_version", 3).unwrap();
+        let insert =
+            "INSERT INTO events (uid, at, session_id, code, severity, message, advice, data)
+                      VALUES (?1, 1, NULL, ?2, 'critical', 'm', 'a', ?3)";
+        conn.execute(
+            insert,
+            params![
+                "old",
+                "fault.overfill",
+                r#"{"type":"fault","fault":"overfill","level":16.2,"limit":16.0}"#
+            ],
+        )
+        .unwrap();
+        conn.execute(insert, params!["odd", "fault.hardware", "\"not an event\""])
+            .unwrap();
+    }
+    let s = Store::open(&path).unwrap();
+    let stored = s.events(&EventQuery::default()).unwrap();
+    assert_eq!(
+        stored[0].data,
+        serde_json::json!({"level_l": 16.2, "limit_l": 16.0})
+    );
+    assert_eq!(stored[1].data, serde_json::json!("not an event"));
+    let version: i64 = s
+        .conn
+        .query_row("PRAGMA user_version", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(version, SCHEMA_VERSION);
+    drop(s);
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -7,6 +7,7 @@
 //! and takes the most; work the Achilles tendon and ankle up and down; knead
 //! the calves from the ankle up; vibration; and a light stroking cool-down.
 
+use tarsal_sdk::contraindications::{self, *};
 use tarsal_sdk::prelude::*;
 use tarsal_sdk::timeline::Cell;
 
@@ -63,15 +64,13 @@ pub fn timeline(minutes: i64) -> Timeline {
     ])
 }
 
-pub struct Classic {
-    runner: Runner,
-}
+pub struct Classic;
 
-impl Program for Classic {
+impl TimelineProgram for Classic {
     fn describe() -> ProgramInfo {
         ProgramInfo {
             options: vec![minutes_option(10, 25, DEFAULT_MINUTES)],
-            contraindications: texts(&CONTRAINDICATIONS),
+            contraindications: contraindications::english(CONTRAINDICATIONS),
             uses: Equipment {
                 foot_rollers: true,
                 calf_units: true,
@@ -90,28 +89,23 @@ impl Program for Classic {
         }
     }
 
-    fn start(options: &SessionOptions) -> Result<Self, String> {
+    fn timeline(options: &SessionOptions) -> Result<Timeline, String> {
         let minutes = options
             .integer("minutes")
             .unwrap_or(DEFAULT_MINUTES)
             .clamp(10, 25);
-        Ok(Self {
-            runner: Runner::new(timeline(minutes)),
-        })
-    }
-
-    fn tick(&mut self, input: &TickInput) -> Result<TickOutput, String> {
-        Ok(self.runner.tick(input))
+        Ok(timeline(minutes))
     }
 }
 
-const CONTRAINDICATIONS: [&str; 6] = [
-    "Fever or an acute infection",
-    "Wounds, deep scratches or a skin disease on the feet or legs",
-    "Thrombophlebitis or a blood clot",
-    "Pronounced varicose veins",
-    "A bleeding disorder",
-    "A chronic disease that is flaring up",
+const CONTRAINDICATIONS: &[Contraindication] = &[
+    FEVER_OR_ACUTE_INFECTION,
+    WOUNDS_ON_FEET_OR_LEGS,
+    SKIN_DISEASE_FLARING,
+    BLOOD_CLOT,
+    VARICOSE_VEINS,
+    BLEEDING_DISORDER,
+    CHRONIC_DISEASE_FLARING,
 ];
 
 fn vietnamese() -> Translation {
@@ -135,19 +129,12 @@ fn vietnamese() -> Translation {
                 "Rung",
                 "Thư giãn: vuốt nhẹ",
             ],
-            &[
-                "Sốt hoặc nhiễm trùng cấp tính",
-                "Vết thương, vết xước sâu hoặc bệnh da ở bàn chân hay chân",
-                "Viêm tắc tĩnh mạch hoặc cục máu đông",
-                "Giãn tĩnh mạch nặng",
-                "Rối loạn đông máu",
-                "Bệnh mãn tính đang tái phát",
-            ],
+            CONTRAINDICATIONS,
         )
     }
 }
 
-tarsal_sdk::export_program!(Classic);
+tarsal_sdk::export_program!(Timed<Classic>);
 
 #[cfg(test)]
 mod tests {
@@ -157,7 +144,7 @@ mod tests {
 
     fn run(bench: &Bench, minutes: i64) -> tarsal_sdk::testing::Trace {
         bench
-            .run::<Classic>(&bench.options(&[("minutes", OptionValue::Integer(minutes))]))
+            .run::<Timed<Classic>>(&bench.options(&[("minutes", OptionValue::Integer(minutes))]))
             .unwrap()
     }
 

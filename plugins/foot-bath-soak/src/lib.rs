@@ -19,6 +19,7 @@
 //! cannot do anything without the bath, so it declines to start when staff
 //! turned the bath off.
 
+use tarsal_sdk::contraindications::{self, *};
 use tarsal_sdk::prelude::*;
 
 pub const ID: &str = "foot-bath-soak";
@@ -97,11 +98,9 @@ pub fn timeline(at_end: AtEnd) -> Timeline {
     Timeline::new(steps)
 }
 
-pub struct FootBathSoak {
-    runner: Runner,
-}
+pub struct FootBathSoak;
 
-impl Program for FootBathSoak {
+impl TimelineProgram for FootBathSoak {
     fn describe() -> ProgramInfo {
         ProgramInfo {
             options: vec![choice_option(
@@ -114,7 +113,7 @@ impl Program for FootBathSoak {
                 ],
                 AtEnd::Drain.value(),
             )],
-            contraindications: texts(&CONTRAINDICATIONS),
+            contraindications: contraindications::english(CONTRAINDICATIONS),
             uses: Equipment {
                 bath: true,
                 ..NOTHING
@@ -130,31 +129,26 @@ impl Program for FootBathSoak {
         }
     }
 
-    fn start(options: &SessionOptions) -> Result<Self, String> {
+    fn timeline(options: &SessionOptions) -> Result<Timeline, String> {
         if !options.bath {
             return Err("The foot bath is switched off. This program is a soak in the bath: turn the bath on and start it again.".into());
         }
-        let at_end = match options.text("at-end") {
-            None | Some("drain") => AtEnd::Drain,
-            Some("keep") => AtEnd::Keep,
-            Some(other) => return Err(format!("unknown choice `{other}` for `at-end`")),
-        };
-        Ok(Self {
-            runner: Runner::new(timeline(at_end)),
-        })
-    }
-
-    fn tick(&mut self, input: &TickInput) -> Result<TickOutput, String> {
-        Ok(self.runner.tick(input))
+        let at_end = options.choice("at-end", AtEnd::Drain, |v| match v {
+            "drain" => Some(AtEnd::Drain),
+            "keep" => Some(AtEnd::Keep),
+            _ => None,
+        })?;
+        Ok(timeline(at_end))
     }
 }
 
-const CONTRAINDICATIONS: [&str; 5] = [
-    "Open wounds, deep scratches or fresh injuries on the feet",
-    "A skin infection or skin disease on the feet that is flaring up (for example athlete's foot)",
-    "Fever or an acute infection",
-    "Reduced feeling in the feet (for example from diabetes): the client cannot tell if the water is too hot",
-    "Thrombophlebitis or pronounced varicose veins",
+const CONTRAINDICATIONS: &[Contraindication] = &[
+    WOUNDS_ON_FEET,
+    SKIN_DISEASE_FLARING,
+    FEVER_OR_ACUTE_INFECTION,
+    REDUCED_FEELING_IN_FEET,
+    BLOOD_CLOT,
+    VARICOSE_VEINS,
 ];
 
 fn vietnamese() -> Translation {
@@ -175,18 +169,12 @@ fn vietnamese() -> Translation {
                 "Ngâm chân với tia nước nhẹ",
                 "Xả nước",
             ],
-            &[
-                "Vết thương hở, vết xước sâu hoặc chấn thương mới ở bàn chân",
-                "Nhiễm trùng da hoặc bệnh da ở bàn chân đang bùng phát (ví dụ nấm kẽ chân)",
-                "Sốt hoặc nhiễm trùng cấp tính",
-                "Bàn chân giảm cảm giác (ví dụ do tiểu đường): khách không nhận biết được khi nước quá nóng",
-                "Viêm tắc tĩnh mạch hoặc giãn tĩnh mạch nặng",
-            ],
+            CONTRAINDICATIONS,
         )
     }
 }
 
-tarsal_sdk::export_program!(FootBathSoak);
+tarsal_sdk::export_program!(Timed<FootBathSoak>);
 
 #[cfg(test)]
 mod tests {
@@ -201,7 +189,7 @@ mod tests {
 
     fn run(bench: &Bench, at_end: AtEnd) -> Trace {
         bench
-            .run::<FootBathSoak>(
+            .run::<Timed<FootBathSoak>>(
                 &bench.options(&[("at-end", OptionValue::Text(at_end.value().into()))]),
             )
             .unwrap()
@@ -358,11 +346,11 @@ mod tests {
     fn declines_to_start_without_the_bath() {
         let mut bench = Bench::standard();
         bench.bath = false;
-        let Err(why) = FootBathSoak::start(&bench.options(&[])) else {
+        let Err(why) = Timed::<FootBathSoak>::start(&bench.options(&[])) else {
             panic!("started without the bath");
         };
         assert!(why.contains("bath is switched off"), "{why}");
-        assert!(FootBathSoak::start(&Bench::standard().options(&[])).is_ok());
+        assert!(Timed::<FootBathSoak>::start(&Bench::standard().options(&[])).is_ok());
     }
 
     #[test]

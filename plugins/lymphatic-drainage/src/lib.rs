@@ -21,6 +21,7 @@
 //! that, wherever a step finds the carriage, the pressed direction is always
 //! toward the heel.
 
+use tarsal_sdk::contraindications::{self, *};
 use tarsal_sdk::prelude::*;
 
 pub const ID: &str = "lymphatic-drainage";
@@ -80,15 +81,13 @@ pub fn timeline(minutes: i64) -> Timeline {
     ])
 }
 
-pub struct LymphaticDrainage {
-    runner: Runner,
-}
+pub struct LymphaticDrainage;
 
-impl Program for LymphaticDrainage {
+impl TimelineProgram for LymphaticDrainage {
     fn describe() -> ProgramInfo {
         ProgramInfo {
             options: vec![minutes_option(MIN_MINUTES, MAX_MINUTES, DEFAULT_MINUTES)],
-            contraindications: texts(&CONTRAINDICATIONS),
+            contraindications: contraindications::english(CONTRAINDICATIONS),
             uses: Equipment {
                 foot_rollers: true,
                 calf_units: true,
@@ -105,32 +104,25 @@ impl Program for LymphaticDrainage {
         }
     }
 
-    fn start(options: &SessionOptions) -> Result<Self, String> {
+    fn timeline(options: &SessionOptions) -> Result<Timeline, String> {
         let minutes = options
             .integer("minutes")
             .unwrap_or(DEFAULT_MINUTES)
             .clamp(MIN_MINUTES, MAX_MINUTES);
-        Ok(Self {
-            runner: Runner::new(timeline(minutes)),
-        })
-    }
-
-    fn tick(&mut self, input: &TickInput) -> Result<TickOutput, String> {
-        Ok(self.runner.tick(input))
+        Ok(timeline(minutes))
     }
 }
 
-const CONTRAINDICATIONS: [&str; 10] = [
-    "Fever",
-    "An acute infection",
-    "Thrombophlebitis or a blood clot in a leg",
-    "Pronounced varicose veins",
-    "Damaged skin on the feet or legs: wounds, deep scratches, burns",
-    "A skin disease on the feet or legs that is flaring up",
-    "A bleeding disorder, or bleeding",
-    "High blood pressure",
-    "A chronic disease that is flaring up",
-    "A tumour or cancer",
+const CONTRAINDICATIONS: &[Contraindication] = &[
+    FEVER_OR_ACUTE_INFECTION,
+    BLOOD_CLOT,
+    VARICOSE_VEINS,
+    WOUNDS_ON_FEET_OR_LEGS,
+    SKIN_DISEASE_FLARING,
+    BLEEDING_DISORDER,
+    HIGH_BLOOD_PRESSURE,
+    CHRONIC_DISEASE_FLARING,
+    TUMOUR,
 ];
 
 fn vietnamese() -> Translation {
@@ -152,23 +144,12 @@ fn vietnamese() -> Translation {
                 "Bàn chân và bắp chân cùng lúc, luôn hướng về gối",
                 "Kết thúc: vuốt thật nhẹ về phía gót",
             ],
-            &[
-                "Sốt",
-                "Nhiễm trùng cấp tính",
-                "Viêm tắc tĩnh mạch hoặc cục máu đông ở chân",
-                "Giãn tĩnh mạch nặng",
-                "Da bị tổn thương ở bàn chân hoặc chân: vết thương, vết xước sâu, vết bỏng",
-                "Bệnh da ở bàn chân hoặc chân đang bùng phát",
-                "Rối loạn đông máu hoặc đang chảy máu",
-                "Huyết áp cao",
-                "Bệnh mãn tính đang tái phát",
-                "Khối u hoặc ung thư",
-            ],
+            CONTRAINDICATIONS,
         )
     }
 }
 
-tarsal_sdk::export_program!(LymphaticDrainage);
+tarsal_sdk::export_program!(Timed<LymphaticDrainage>);
 
 #[cfg(test)]
 mod tests {
@@ -178,7 +159,9 @@ mod tests {
 
     fn run(bench: &Bench, minutes: i64) -> Trace {
         bench
-            .run::<LymphaticDrainage>(&bench.options(&[("minutes", OptionValue::Integer(minutes))]))
+            .run::<Timed<LymphaticDrainage>>(
+                &bench.options(&[("minutes", OptionValue::Integer(minutes))]),
+            )
             .unwrap()
     }
 

@@ -19,6 +19,7 @@
 //! Point steps use [`Length::ForWholeHolds`]: when a zone's time is up the
 //! step waits for the hold in progress to finish, so no hold is cut short.
 
+use tarsal_sdk::contraindications::{self, *};
 use tarsal_sdk::prelude::*;
 use tarsal_sdk::timeline::Point;
 
@@ -209,11 +210,9 @@ pub fn timeline(mood: Mood, focus: Option<Zone>) -> Timeline {
     ])
 }
 
-pub struct Reflexology {
-    runner: Runner,
-}
+pub struct Reflexology;
 
-impl Program for Reflexology {
+impl TimelineProgram for Reflexology {
     fn describe() -> ProgramInfo {
         ProgramInfo {
             options: vec![
@@ -242,7 +241,7 @@ impl Program for Reflexology {
                     "none",
                 ),
             ],
-            contraindications: texts(&CONTRAINDICATIONS),
+            contraindications: contraindications::english(CONTRAINDICATIONS),
             uses: Equipment {
                 foot_rollers: true,
                 sole_heat: true,
@@ -259,34 +258,25 @@ impl Program for Reflexology {
         }
     }
 
-    fn start(options: &SessionOptions) -> Result<Self, String> {
-        let mood = match options.text("mood") {
-            None => Mood::Calming,
-            Some(v) => Mood::parse(v).ok_or_else(|| format!("unknown mood `{v}`"))?,
-        };
-        let focus = match options.text("focus") {
-            None | Some("none") => None,
-            Some(v) => Some(Zone::parse(v).ok_or_else(|| format!("unknown focus zone `{v}`"))?),
-        };
-        Ok(Self {
-            runner: Runner::new(timeline(mood, focus)),
-        })
-    }
-
-    fn tick(&mut self, input: &TickInput) -> Result<TickOutput, String> {
-        Ok(self.runner.tick(input))
+    fn timeline(options: &SessionOptions) -> Result<Timeline, String> {
+        let mood = options.choice("mood", Mood::Calming, Mood::parse)?;
+        let focus = options.choice("focus", None, |v| match v {
+            "none" => Some(None),
+            zone => Zone::parse(zone).map(Some),
+        })?;
+        Ok(timeline(mood, focus))
     }
 }
 
-const CONTRAINDICATIONS: [&str; 8] = [
-    "Fever or an acute infection",
-    "Wounds, deep scratches or injuries on the feet",
-    "A skin disease on the feet that is flaring up",
-    "A bleeding disorder",
-    "Thrombophlebitis or a blood clot",
-    "Pronounced varicose veins",
-    "A chronic disease that is flaring up",
-    "A young child, or a frail elderly client",
+const CONTRAINDICATIONS: &[Contraindication] = &[
+    FEVER_OR_ACUTE_INFECTION,
+    WOUNDS_ON_FEET,
+    SKIN_DISEASE_FLARING,
+    BLEEDING_DISORDER,
+    BLOOD_CLOT,
+    VARICOSE_VEINS,
+    CHRONIC_DISEASE_FLARING,
+    YOUNG_CHILD_OR_FRAIL,
 ];
 
 fn vietnamese() -> Translation {
@@ -328,21 +318,12 @@ fn vietnamese() -> Translation {
                 "Mép trong bàn chân (cột sống): lướt chậm từ ngón chân đến gót",
                 "Kết thúc: vuốt nhẹ",
             ],
-            &[
-                "Sốt hoặc nhiễm trùng cấp tính",
-                "Vết thương, vết xước sâu hoặc chấn thương ở bàn chân",
-                "Bệnh da ở bàn chân đang bùng phát",
-                "Rối loạn đông máu",
-                "Viêm tắc tĩnh mạch hoặc cục máu đông",
-                "Giãn tĩnh mạch nặng",
-                "Bệnh mãn tính đang tái phát",
-                "Trẻ nhỏ hoặc người cao tuổi yếu sức",
-            ],
+            CONTRAINDICATIONS,
         )
     }
 }
 
-tarsal_sdk::export_program!(Reflexology);
+tarsal_sdk::export_program!(Timed<Reflexology>);
 
 #[cfg(test)]
 mod tests {
@@ -354,7 +335,7 @@ mod tests {
     fn run(bench: &Bench, mood: Mood, focus: Option<Zone>) -> Trace {
         let focus = focus.map_or("none", Zone::value);
         bench
-            .run::<Reflexology>(&bench.options(&[
+            .run::<Timed<Reflexology>>(&bench.options(&[
                 ("mood", OptionValue::Text(mood.value().into())),
                 ("focus", OptionValue::Text(focus.into())),
             ]))
@@ -592,7 +573,7 @@ mod tests {
     fn unknown_option_values_are_refused() {
         let bench = Bench::standard();
         let start = |k: &str, v: &str| {
-            Reflexology::start(&bench.options(&[(k, OptionValue::Text(v.into()))])).is_ok()
+            Timed::<Reflexology>::start(&bench.options(&[(k, OptionValue::Text(v.into()))])).is_ok()
         };
         assert!(start("mood", "stimulating") && start("focus", "spine"));
         assert!(!start("mood", "sleepy"));
@@ -613,7 +594,11 @@ mod tests {
             for choice in &c.choices {
                 let bench = Bench::standard();
                 let options = bench.options(&[(&o.key, OptionValue::Text(choice.value.clone()))]);
-                assert!(Reflexology::start(&options).is_ok(), "{}", choice.value);
+                assert!(
+                    Timed::<Reflexology>::start(&options).is_ok(),
+                    "{}",
+                    choice.value
+                );
             }
         }
         let vi = &info.translations[0];

@@ -235,10 +235,7 @@ impl Program for Sanitize {
         if !options.bath {
             return Err("The foot bath is switched off. The sanitize cycle cleans the bath: turn the bath on and start it again.".into());
         }
-        let cycle = match options.text(CYCLE_OPTION) {
-            None => Cycle::AfterClient,
-            Some(v) => Cycle::parse(v).ok_or_else(|| format!("unknown cycle `{v}`"))?,
-        };
+        let cycle = options.choice(CYCLE_OPTION, Cycle::AfterClient, Cycle::parse)?;
         let (timeline, places) = timeline(cycle);
         Ok(Self {
             runner: Runner::new(timeline),
