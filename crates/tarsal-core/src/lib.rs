@@ -24,6 +24,7 @@ pub mod heater;
 pub mod model;
 pub mod profile;
 pub mod program;
+pub mod program_interface;
 pub mod sanitation;
 pub mod session;
 pub mod supervisor;

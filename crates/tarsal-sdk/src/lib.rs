@@ -55,6 +55,9 @@
 //! # }
 //! ```
 
+// Plugin authors read these docs: every public item says what it is.
+#![deny(missing_docs)]
+
 // The generated code names this crate by path; this makes the path work here too.
 extern crate self as tarsal_sdk;
 
@@ -71,7 +74,10 @@ pub mod zones;
 #[doc(hidden)]
 pub use wit_bindgen;
 
-/// Bindings generated from the `tarsal:program` WIT world.
+/// Bindings generated from the `tarsal:program` WIT world. Their
+/// documentation is the WIT's (`wit/program.wit`); the generated items carry
+/// what it says and no more.
+#[allow(missing_docs)]
 pub mod bindings {
     wit_bindgen::generate!({
         path: "../../wit",

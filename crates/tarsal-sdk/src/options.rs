@@ -4,8 +4,11 @@ use crate::{OptionValue, SessionOptions};
 
 /// Typed access to a session's program options.
 pub trait OptionsExt {
+    /// Integer option `key`; `None` if absent or not an integer.
     fn integer(&self, key: &str) -> Option<i64>;
+    /// Flag option `key`; `None` if absent or not a flag.
     fn flag(&self, key: &str) -> Option<bool>;
+    /// Text or choice option `key`; `None` if absent or not text.
     fn text(&self, key: &str) -> Option<&str>;
 
     /// Choice option `key` read by `parse`; `default` when it is absent. A

@@ -72,11 +72,14 @@ pub fn standard_limits(intensity: u8) -> Limits {
 /// One recorded tick.
 #[derive(Clone, Debug)]
 pub struct Sample {
+    /// What the program was given.
     pub input: TickInput,
+    /// What it answered.
     pub output: TickOutput,
 }
 
 impl Sample {
+    /// Session time at this tick.
     pub fn elapsed(&self) -> Duration {
         Duration::from_millis(self.input.elapsed_ms)
     }
@@ -85,14 +88,19 @@ impl Sample {
 /// A model chair to run programs on.
 #[derive(Clone, Debug)]
 pub struct Bench {
+    /// The client's intensity, 1–5.
     pub intensity: u8,
+    /// Staff allowed heat.
     pub heat: bool,
+    /// Staff allowed the foot bath.
     pub bath: bool,
+    /// Time between two ticks.
     pub tick: Duration,
     /// Staff confirm a staff step this long after it starts.
     pub staff_reaction: Duration,
     /// Give up after this long.
     pub max: Duration,
+    /// The readings at the start; the model moves them as the program runs.
     pub sensors: Sensors,
 }
 
@@ -130,10 +138,12 @@ impl Bench {
         }
     }
 
+    /// The same bench at another intensity.
     pub fn intensity(self, intensity: u8) -> Self {
         Self { intensity, ..self }
     }
 
+    /// The same bench with heat not allowed.
     pub fn without_heat(self) -> Self {
         Self {
             heat: false,
@@ -246,6 +256,7 @@ fn step_chair(s: &mut Sensors, r: &Request, dt: f64) {
 /// What a program did, tick by tick.
 #[derive(Clone, Debug)]
 pub struct Trace {
+    /// Every tick, in order.
     pub samples: Vec<Sample>,
 }
 

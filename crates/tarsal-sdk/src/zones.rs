@@ -13,8 +13,9 @@ pub const BALL: f64 = 25.0;
 pub const ARCH: f64 = 50.0;
 /// Heel: 65–100 %.
 pub const HEEL: f64 = 85.0;
-/// The very front and back of the carriage's travel.
+/// The very front of the carriage's travel, under the toes.
 pub const FRONT: f64 = 0.0;
+/// The very back of the carriage's travel, under the heel.
 pub const BACK: f64 = 100.0;
 
 /// The zone a carriage position falls in, in words.

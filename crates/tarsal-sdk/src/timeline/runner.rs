@@ -43,6 +43,7 @@ pub struct Runner {
 }
 
 impl Runner {
+    /// A runner at the start of `timeline`.
     pub fn new(timeline: Timeline) -> Self {
         Self {
             timeline,
@@ -54,6 +55,7 @@ impl Runner {
         }
     }
 
+    /// The timeline it plays.
     pub fn timeline(&self) -> &Timeline {
         &self.timeline
     }

@@ -8,11 +8,14 @@ use std::time::Duration;
 /// capped at an absolute percentage whatever the intensity.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Pressure {
+    /// Share (0–1) of the ceiling at the client's intensity.
     pub share: f64,
+    /// Never more than this, in %, whatever the intensity.
     pub cap_pct: f64,
 }
 
 impl Pressure {
+    /// No pressure at all.
     pub const NONE: Self = Self {
         share: 0.0,
         cap_pct: 0.0,
@@ -52,52 +55,75 @@ pub struct Point {
 /// What both foot rollers do during a step.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Feet {
+    /// Nodes still, no pressure, the carriage where it is.
     Rest,
     /// The carriage sweeps `from` → `to` and back with still nodes. With
     /// `release_on_return`, pressure is applied only going `from` → `to`
     /// (lymphatic strokes go one way only).
     Stroke {
+        /// Carriage position the stroke starts from (see [`crate::zones`]).
         from: f64,
+        /// Carriage position the stroke goes to.
         to: f64,
+        /// Node pressure while stroking.
         pressure: Pressure,
         /// Share (0–1) of the maximum travel speed.
         speed: f64,
+        /// Press only going `from` → `to`; release on the way back.
         release_on_return: bool,
     },
     /// Kneading circles while the carriage travels slowly `from` → `to` and
     /// back; pressure goes from `pressure_from` at `from` to `pressure_to` at
     /// `to`.
     Knead {
+        /// Carriage position the kneading starts from.
         from: f64,
+        /// Carriage position it travels to.
         to: f64,
+        /// Pressure at `from`.
         pressure_from: Pressure,
+        /// Pressure at `to`; in between it changes evenly.
         pressure_to: Pressure,
+        /// Share (0–1) of the maximum travel speed.
         speed: f64,
         /// Share (0–1) of the maximum kneading rate.
         rate: f64,
     },
     /// Works zones one at a time, kneading at each for `each`.
     Zones {
+        /// Carriage positions of the zones, in the order they are worked.
         zones: Vec<f64>,
+        /// Time at each zone.
         each: Duration,
+        /// Kneading pressure at each zone.
         pressure: Pressure,
+        /// Share (0–1) of the maximum kneading rate.
         rate: f64,
     },
     /// Point holds: move to a point, press for its hold time, release for
     /// `pause`, go to the next; round again when done. Give the step a
     /// [`Length::ForWholeHolds`] so its last hold is not cut short.
     Points {
+        /// The points, in the order they are pressed.
         points: Vec<Point>,
+        /// Pressure on each point.
         pressure: Pressure,
+        /// Release between two points.
         pause: Duration,
+        /// Share (0–1) of the maximum travel speed between points.
         speed: f64,
     },
     /// Vibration while the carriage travels `from` → `to` and back.
     Vibrate {
+        /// Carriage position the pass starts from.
         from: f64,
+        /// Carriage position it travels to.
         to: f64,
+        /// Node pressure while vibrating.
         pressure: Pressure,
+        /// Share (0–1) of the maximum travel speed.
         speed: f64,
+        /// Share (0–1) of the maximum vibration rate.
         rate: f64,
     },
 }
@@ -125,6 +151,9 @@ impl Feet {
         }
     }
 
+    /// Kneading circles from `from` to `to` with pressure changing evenly
+    /// from `pressure_from` to `pressure_to`, at a slow carriage speed and a
+    /// moderate rate.
     pub fn knead(from: f64, to: f64, pressure_from: Pressure, pressure_to: Pressure) -> Self {
         Self::Knead {
             from,
@@ -136,6 +165,7 @@ impl Feet {
         }
     }
 
+    /// Kneading at each of `zones` in turn for `each`, at a moderate rate.
     pub fn zones(zones: &[f64], each: Duration, pressure: Pressure) -> Self {
         Self::Zones {
             zones: zones.to_vec(),
@@ -145,6 +175,7 @@ impl Feet {
         }
     }
 
+    /// Point holds on `points` in turn, released for `pause` between them.
     pub fn points(points: &[Point], pressure: Pressure, pause: Duration) -> Self {
         Self::Points {
             points: points.to_vec(),
@@ -154,6 +185,7 @@ impl Feet {
         }
     }
 
+    /// Vibration on a slow pass from `from` to `to` and back.
     pub fn vibrate(from: f64, to: f64, pressure: Pressure) -> Self {
         Self::Vibrate {
             from,
@@ -164,6 +196,7 @@ impl Feet {
         }
     }
 
+    /// Whether the feet rest during the step.
     pub fn is_rest(&self) -> bool {
         matches!(self, Self::Rest)
     }
@@ -172,45 +205,61 @@ impl Feet {
 /// One of the three air cells of a calf unit.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Cell {
+    /// The cell at the ankle, filled first in a wave.
     Ankle = 0,
+    /// The middle of the calf.
     Mid = 1,
+    /// Just below the knee.
     Upper = 2,
 }
 
 /// What both calf units do during a step.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Calves {
+    /// Cells empty, kneading rollers off.
     Rest,
     /// The cells inflate in sequence ankle → mid → upper (each over
     /// `inflate`), all hold for `hold`, all release for `release`; repeat.
     Wave {
+        /// Pressure each cell fills to.
         pressure: Pressure,
+        /// Time to fill each cell.
         inflate: Duration,
+        /// Time all cells hold.
         hold: Duration,
+        /// Time all cells are released before the next wave.
         release: Duration,
     },
     /// One cell at a time from the ankle up, `each` per cell, with the
     /// kneading rollers running.
     Climb {
+        /// Pressure of the cell being worked.
         pressure: Pressure,
+        /// Time on each cell.
         each: Duration,
         /// Share (0–1) of the maximum kneading speed.
         kneading: f64,
     },
     /// One cell pulses: pressed for the first half of each period.
     Pulse {
+        /// The cell that pulses.
         cell: Cell,
+        /// Its pressure while pressed.
         pressure: Pressure,
+        /// One press and one release.
         period: Duration,
     },
     /// Kneading rollers, with a light even pressure in all cells.
     Knead {
+        /// Share (0–1) of the maximum kneading speed.
         kneading: f64,
+        /// The even pressure in all cells.
         pressure: Pressure,
     },
 }
 
 impl Calves {
+    /// A wave from the ankle up: see [`Calves::Wave`].
     pub fn wave(pressure: Pressure, inflate: Duration, hold: Duration, release: Duration) -> Self {
         Self::Wave {
             pressure,
@@ -220,6 +269,7 @@ impl Calves {
         }
     }
 
+    /// Whether the calves rest during the step.
     pub fn is_rest(&self) -> bool {
         matches!(self, Self::Rest)
     }
@@ -229,18 +279,23 @@ impl Calves {
 /// allow heat, and never above the chair's maxima.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct Heat {
+    /// The sole heat pad's target, in °C.
     pub sole_c: Option<f64>,
+    /// The calf heat pad's target, in °C.
     pub calf_c: Option<f64>,
+    /// The foot bath water's target, in °C.
     pub water_c: Option<f64>,
 }
 
 impl Heat {
+    /// Every heater off.
     pub const OFF: Self = Self {
         sole_c: None,
         calf_c: None,
         water_c: None,
     };
 
+    /// The sole pad at `celsius`.
     pub fn sole(self, celsius: f64) -> Self {
         Self {
             sole_c: Some(celsius),
@@ -248,6 +303,7 @@ impl Heat {
         }
     }
 
+    /// The calf pad at `celsius`.
     pub fn calf(self, celsius: f64) -> Self {
         Self {
             calf_c: Some(celsius),
@@ -255,6 +311,7 @@ impl Heat {
         }
     }
 
+    /// The bath water at `celsius`.
     pub fn water(self, celsius: f64) -> Self {
         Self {
             water_c: Some(celsius),
@@ -268,18 +325,21 @@ impl Heat {
 pub struct Bath {
     /// Keep the water at this level (filled when it is a litre below).
     pub fill_to_l: Option<f64>,
+    /// Run the drain pump.
     pub drain: bool,
     /// Share (0–1) of full jet power.
     pub jets: f64,
 }
 
 impl Bath {
+    /// No filling, no draining, jets off.
     pub const IDLE: Self = Self {
         fill_to_l: None,
         drain: false,
         jets: 0.0,
     };
 
+    /// Fill to `litres` and keep the water there.
     pub fn fill_to(litres: f64) -> Self {
         Self {
             fill_to_l: Some(litres),
@@ -287,6 +347,7 @@ impl Bath {
         }
     }
 
+    /// Drain the bath.
     pub fn drain() -> Self {
         Self {
             drain: true,
@@ -294,6 +355,7 @@ impl Bath {
         }
     }
 
+    /// The jets at `share` (0–1) of full power.
     pub fn jets(self, share: f64) -> Self {
         Self {
             jets: share.clamp(0.0, 1.0),
@@ -305,6 +367,7 @@ impl Bath {
 /// How long a step lasts.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Length {
+    /// Exactly this long.
     For(Duration),
     /// About this long, for steps of [`Feet::Points`]: once the time is up,
     /// the step ends as soon as no point is being pressed, so the last hold
@@ -313,23 +376,32 @@ pub enum Length {
     ForWholeHolds(Duration),
     /// Until the water reaches `litres` (or `max` passes, or the bath is not allowed).
     UntilLevel {
+        /// The level that ends the step.
         litres: f64,
+        /// How long it usually takes, for progress and estimates.
         expected: Duration,
+        /// The longest the step may take.
         max: Duration,
     },
     /// Until the water reaches `celsius` (or `max` passes, or heat or the bath is not allowed).
     UntilWarm {
+        /// The water temperature that ends the step.
         celsius: f64,
+        /// How long it usually takes, for progress and estimates.
         expected: Duration,
+        /// The longest the step may take.
         max: Duration,
     },
     /// Until the bath is empty (or `max` passes).
     UntilDrained {
+        /// How long it usually takes, for progress and estimates.
         expected: Duration,
+        /// The longest the step may take.
         max: Duration,
     },
     /// Until staff confirm the step's staff action on the panel.
     UntilConfirmed {
+        /// How long staff usually take, for progress and estimates.
         expected: Duration,
     },
 }
@@ -350,12 +422,19 @@ impl Length {
 /// One step of a program.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Step {
+    /// What the step is, as staff see it on the panel.
     pub title: String,
+    /// What staff must do before the chair goes on, if anything.
     pub staff_action: Option<String>,
+    /// How long it lasts.
     pub length: Length,
+    /// What the foot rollers do.
     pub feet: Feet,
+    /// What the calf units do.
     pub calves: Calves,
+    /// The heaters' targets.
     pub heat: Heat,
+    /// What the foot bath does.
     pub bath: Bath,
 }
 
@@ -386,18 +465,22 @@ impl Step {
         }
     }
 
+    /// The step with the foot rollers doing `feet`.
     pub fn feet(self, feet: Feet) -> Self {
         Self { feet, ..self }
     }
 
+    /// The step with the calf units doing `calves`.
     pub fn calves(self, calves: Calves) -> Self {
         Self { calves, ..self }
     }
 
+    /// The step with these heater targets.
     pub fn heat(self, heat: Heat) -> Self {
         Self { heat, ..self }
     }
 
+    /// The step with the foot bath doing `bath`.
     pub fn bath(self, bath: Bath) -> Self {
         Self { bath, ..self }
     }
@@ -406,10 +489,12 @@ impl Step {
 /// A whole program as steps.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Timeline {
+    /// The steps, in order.
     pub steps: Vec<Step>,
 }
 
 impl Timeline {
+    /// A timeline of `steps`, played in order.
     pub fn new(steps: Vec<Step>) -> Self {
         Self { steps }
     }
