@@ -6,6 +6,7 @@
 #
 #   scripts/bench-fleet.sh                         1,000 chairs, 1,000 stops, 30 s window
 #   scripts/bench-fleet.sh --chairs 20 --commands 50 --window 3    a smoke run
+#   scripts/bench-fleet.sh --profile ci …          with the test command's build (default: release)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib/setup.sh
@@ -13,19 +14,22 @@ source scripts/lib/setup.sh
 chairs=1000
 commands=1000
 window=30
+profile=release
 while [ $# -gt 0 ]; do
     case "$1" in
         --chairs) chairs=$2; shift 2 ;;
         --commands) commands=$2; shift 2 ;;
         --window) window=$2; shift 2 ;;
-        -h|--help) sed -n '2,9p' "$0"; exit 0 ;;
+        --profile) profile=$2; shift 2 ;;
+        -h|--help) sed -n '2,10p' "$0"; exit 0 ;;
         *) echo "bench-fleet.sh: unknown argument $1 (see --help)" >&2; exit 2 ;;
     esac
 done
 
 ensure_base
 ensure_mosquitto
-[ -x target/release/tarsal-fleet ] && [ -z "${REBUILD:-}" ] || cargo build --release --workspace
+fleet=target/$profile/tarsal-fleet
+[ -x "$fleet" ] && [ -z "${REBUILD:-}" ] || cargo build --profile "$profile" --workspace
 
 dir=$(mktemp -d /tmp/tarsal-bench-fleet.XXXXXX)
 port=18830
@@ -45,5 +49,5 @@ trap 'kill $broker 2>/dev/null || true; rm -rf "$dir"' EXIT
 for _ in $(seq 100); do (echo >"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break; sleep 0.05; done
 
 log "$chairs chairs through Mosquitto $(mosquitto -h 2>/dev/null | sed -n 1p | awk '{print $3}') on port $port"
-target/release/tarsal-fleet bench --broker "mqtt://127.0.0.1:$port" --broker-pid "$broker" \
+"$fleet" bench --broker "mqtt://127.0.0.1:$port" --broker-pid "$broker" \
     --chairs "$chairs" --commands "$commands" --window "$window"

@@ -4,8 +4,9 @@
 #
 #   scripts/test.sh            format, build with lints (service and plugins), all tests, benchmark smoke run
 #
-# Everything builds once, in release mode, linted as it compiles (tests and
-# benchmarks share that build).
+# Everything builds once, in the `ci` profile (release settings at
+# opt-level 1, see Cargo.toml), linted as it compiles; tests and the
+# benchmark smoke run share that build.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib/setup.sh
@@ -39,20 +40,20 @@ export CLIPPY_ARGS="-D__CLIPPY_HACKERY__warnings__CLIPPY_HACKERY__"
 [ -x "$RUSTC_WORKSPACE_WRAPPER" ] || { echo "no clippy-driver beside cargo-clippy" >&2; exit 1; }
 
 log "build and lint (clippy, -D warnings)"
-cargo build --workspace --release --all-targets --features "$SYSTEM_TIER"
+cargo build --workspace --profile ci --all-targets --features "$SYSTEM_TIER"
 # The plugins for wasm32: their code was linted above (the native build of
 # each plugin crate); the wasm std is no workspace crate either way.
-env -u RUSTC_WORKSPACE_WRAPPER -u CLIPPY_ARGS CARGO_TARSAL=target/release/cargo-tarsal scripts/build-plugins.sh
+env -u RUSTC_WORKSPACE_WRAPPER -u CLIPPY_ARGS CARGO_TARSAL=target/ci/cargo-tarsal scripts/build-plugins.sh
 
 log "dependency check: the clients stay small"
 scripts/check-deps.sh
 
 log "tests: the fast tier and the system tier"
-cargo test --workspace --release --features "$SYSTEM_TIER"
+cargo test --workspace --profile ci --features "$SYSTEM_TIER"
 
 log "benchmark smoke run (numbers for docs/PERFORMANCE.md come from full runs)"
 # --workspace: the same features as the build above, so nothing compiles again.
-cargo bench --workspace --bench engine --bench plugins --bench estop -- --quick
-scripts/bench-fleet.sh --chairs 20 --commands 50 --window 3
+cargo bench --workspace --profile ci --bench engine --bench plugins --bench estop -- --quick
+scripts/bench-fleet.sh --profile ci --chairs 20 --commands 50 --window 3
 
 log "all tests passed in $((SECONDS - started)) s"
