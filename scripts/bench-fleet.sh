@@ -28,7 +28,8 @@ done
 
 ensure_base
 ensure_mosquitto
-fleet=target/$profile/tarsal-fleet
+# Cargo puts the dev profile in target/debug, every other in target/<name>.
+fleet=target/$([ "$profile" = dev ] && echo debug || echo "$profile")/tarsal-fleet
 [ -x "$fleet" ] && [ -z "${REBUILD:-}" ] || cargo build --profile "$profile" --workspace
 
 dir=$(mktemp -d /tmp/tarsal-bench-fleet.XXXXXX)
