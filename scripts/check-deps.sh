@@ -26,4 +26,8 @@ forbid tarsal-panel 'wasmtime|rusqlite|tarsal-sim|tarsal-runtime|tarsal-store|ta
 forbid tarsalctl 'wasmtime|cranelift-codegen|tarsal-plugin-host|wit-component'
 forbid tarsal-dbus 'tarsal-core|tarsal-runtime|tarsal-sim|tarsal-store|rusqlite|wasmtime'
 forbid tarsal-core 'tokio|zbus|rusqlite|wasmtime|rumqttc'
+# The chair-board protocol is a register map, no I/O; the Linux backends
+# reach the chair, not the service's other rooms.
+forbid tarsal-board 'tokio|tokio-modbus|tarsal-sim|tarsal-runtime'
+forbid tarsal-linux 'tarsal-runtime|tarsal-sim|tarsal-store|zbus|rusqlite|wasmtime'
 exit $status

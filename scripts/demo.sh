@@ -10,6 +10,8 @@
 #   scripts/demo.sh --speed 5                slower (1 is a real chair's pace)
 #   scripts/demo.sh --mqtt mqtt://HOST:PORT  use that broker instead
 #   scripts/demo.sh --tour-only              the tour, then stop
+#   scripts/demo.sh --modbus                 the chair behind Modbus TCP: the simulated
+#                                            chair served as a chair board (docs/hardware.md)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib/setup.sh
@@ -17,12 +19,14 @@ source scripts/lib/setup.sh
 speed=30
 tour_only=false
 mqtt=""
+modbus=false
 while [ $# -gt 0 ]; do
     case "$1" in
         --speed) speed=$2; shift 2 ;;
         --tour-only) tour_only=true; shift ;;
         --mqtt) mqtt=$2; shift 2 ;;
-        -h|--help) sed -n '2,12p' "$0"; exit 0 ;;
+        --modbus) modbus=true; shift ;;
+        -h|--help) sed -n '2,14p' "$0"; exit 0 ;;
         *) echo "demo.sh: unknown argument $1 (see --help)" >&2; exit 2 ;;
     esac
 done
@@ -40,8 +44,10 @@ bus_pid=""
 service_pid=""
 broker_pid=""
 panel_pid=""
+board_pid=""
 cleanup() {
     [ -z "$panel_pid" ] || kill "$panel_pid" 2>/dev/null || true
+    [ -z "$board_pid" ] || kill "$board_pid" 2>/dev/null || true
     [ -z "$service_pid" ] || { kill -TERM "$service_pid" 2>/dev/null && wait "$service_pid" 2>/dev/null; } || true
     [ -z "$bus_pid" ] || kill "$bus_pid" 2>/dev/null || true
     [ -z "$broker_pid" ] || kill "$broker_pid" 2>/dev/null || true
@@ -72,8 +78,22 @@ chair=demo-chair
 printf '[mqtt]\nbroker = "%s"\nchair_id = "%s"\ntelemetry_interval_ms = 1000\nremote_start = true\n' \
     "$mqtt" "$chair" >"$state/tarsald.toml"
 
+chair_io=(--sim)
+if $modbus; then
+    board_port=1502
+    while (echo >"/dev/tcp/127.0.0.1/$board_port") 2>/dev/null; do board_port=$((board_port + 1)); done
+    log "the simulated chair as a chair board on Modbus TCP 127.0.0.1:$board_port (log in $state/board.log)"
+    # The board's physics follow tarsald's clock, so --speed applies to them too.
+    ./target/release/tarsal-sim-board --listen "127.0.0.1:$board_port" --clock host 2>"$state/board.log" &
+    board_pid=$!
+    sed 's/^backend = "simulator"/backend = "chair_board"/' deploy/profiles/pedicure-standard.toml >"$state/profile.toml"
+    printf '\n[chair_board]\ntcp = "127.0.0.1:%s"\n' "$board_port" >>"$state/profile.toml"
+    for _ in $(seq 50); do (echo >"/dev/tcp/127.0.0.1/$board_port") 2>/dev/null && break; sleep 0.1; done
+    chair_io=(--profile "$state/profile.toml")
+fi
+
 log "tarsald on a simulated chair (${speed}× real time; log in $state/tarsald.log)"
-./target/release/tarsald --sim --config "$state/tarsald.toml" --bus-address "$TARSAL_BUS_ADDRESS" \
+./target/release/tarsald "${chair_io[@]}" --config "$state/tarsald.toml" --bus-address "$TARSAL_BUS_ADDRESS" \
     --speed "$speed" --programs target/plugins --program-cache "$state/cache" --db "$state/tarsal.db" \
     2>"$state/tarsald.log" &
 service_pid=$!

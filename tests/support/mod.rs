@@ -32,21 +32,156 @@ use tarsal_core::Engine;
 use tarsal_core::builtin::BuiltinCatalog;
 use tarsal_core::engine::Command;
 use tarsal_core::event::{Event, EventRecord, StopSource};
+use tarsal_core::hardware::{Hardware, HardwareError, KillSwitch, Sample};
+use tarsal_core::model::HeaterId;
 use tarsal_core::model::{Outputs, Request, SensorReadings};
 use tarsal_core::profile::{ChairProfile, Equipment};
 use tarsal_core::program::{
     Program, ProgramError, ProgramInfo, ProgramInput, ProgramOutput, ProgramStatus, StepInfo,
 };
 use tarsal_core::session::{ChairState, SessionId, SessionOptions};
+use tarsal_core::units::{Celsius, Litres};
 use tarsal_core::wallclock::UnixMillis;
+use tarsal_linux::{BoardSettings, ChairBoardLink};
 use tarsal_runtime::Chair;
 use tarsal_sim::{InjectedFault, SimHandle, Simulator};
+use tarsal_sim_board::{BoardClock, SimBoard, TcpBoard};
 use tarsal_store::{EventQuery, EventRow, Store};
 
 pub const TICK: Duration = Duration::from_millis(10);
 
+/// Where a rig's chair is: the simulator in the test's process, or the
+/// simulator served as a chair board over Modbus TCP and driven through the
+/// real Modbus backend (the bench rig).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Bench {
+    InProcess,
+    ModbusTcp,
+}
+
+thread_local! {
+    static BENCH: std::cell::Cell<Bench> = const { std::cell::Cell::new(Bench::InProcess) };
+}
+
+/// Runs `test` with every rig it builds on `bench`.
+pub fn on_bench<T>(bench: Bench, test: impl FnOnce() -> T) -> T {
+    BENCH.set(bench);
+    let result = test();
+    BENCH.set(Bench::InProcess);
+    result
+}
+
+/// Writes the same tests once per bench: `mod in_process` and `mod over_modbus_tcp`.
+#[macro_export]
+macro_rules! on_every_bench {
+    ($( $(#[$meta:meta])* fn $name:ident() $body:block )*) => {
+        mod in_process {
+            use super::*;
+            $( $(#[$meta])* fn $name() { support::on_bench(support::Bench::InProcess, || $body) } )*
+        }
+        mod over_modbus_tcp {
+            use super::*;
+            $( $(#[$meta])* fn $name() { support::on_bench(support::Bench::ModbusTcp, || $body) } )*
+        }
+    };
+}
+
+/// The chair's I/O in a rig.
+pub enum RigHardware {
+    InProcess(Box<Simulator>),
+    Board {
+        link: ChairBoardLink,
+        served: TcpBoard,
+    },
+}
+
+/// How long the rig waits for the simulated board to answer one exchange
+/// (generous: a busy machine may stall a thread; a test never waits this
+/// long unless the board is broken).
+const BOARD_PATIENCE: Duration = Duration::from_secs(30);
+
+impl RigHardware {
+    fn build(profile: &Arc<ChairProfile>, bench: Bench) -> Self {
+        let sim = Simulator::new(Arc::clone(profile));
+        match bench {
+            Bench::InProcess => Self::InProcess(Box::new(sim)),
+            Bench::ModbusTcp => {
+                let board = Arc::new(SimBoard::new(sim, BoardClock::Host));
+                let served = tarsal_sim_board::serve_tcp(board, "127.0.0.1:0".parse().unwrap())
+                    .expect("simulated board listens");
+                let link = ChairBoardLink::connect(BoardSettings {
+                    address: served.address,
+                    unit_id: 1,
+                    // Lockstep: the rig asks for every exchange itself.
+                    poll_interval: Duration::from_secs(3600),
+                    response_timeout: Duration::from_secs(5),
+                    hold: profile.outputs.heater_hold,
+                })
+                .expect("the Modbus backend connects to the simulated board");
+                Self::Board { link, served }
+            }
+        }
+    }
+
+    /// Runs `f` on the simulated chair, wherever it is.
+    pub fn with_sim<T>(&mut self, f: impl FnOnce(&mut Simulator) -> T) -> T {
+        match self {
+            Self::InProcess(sim) => f(sim),
+            Self::Board { served, .. } => served.board.with_sim(f),
+        }
+    }
+
+    /// The simulated board, on the Modbus bench.
+    pub fn board(&self) -> Option<&SimBoard> {
+        match self {
+            Self::InProcess(_) => None,
+            Self::Board { served, .. } => Some(&served.board),
+        }
+    }
+
+    /// On the Modbus bench: waits until the backend has tried to get a
+    /// kill-switch trip to the board (it sends it at once, by itself; a
+    /// refusing board is the tests' business).
+    fn deliver_trip(&self) {
+        if let Self::Board { link, .. } = self {
+            link.wait_for_trip_attempt(BOARD_PATIENCE);
+        }
+    }
+
+    /// On the Modbus bench: one exchange with the board at `heartbeat`, waited for.
+    fn settle(&self, heartbeat: Duration) {
+        if let Self::Board { link, .. } = self {
+            assert!(
+                link.exchange_now(heartbeat, BOARD_PATIENCE),
+                "the Modbus exchange did not finish within {BOARD_PATIENCE:?}"
+            );
+        }
+    }
+}
+
+impl Hardware for RigHardware {
+    fn read(&mut self, now: Duration) -> Result<Sample, HardwareError> {
+        match self {
+            Self::InProcess(sim) => sim.read(now),
+            Self::Board { link, .. } => link.read(now),
+        }
+    }
+    fn write(&mut self, now: Duration, outputs: &Outputs) -> Result<(), HardwareError> {
+        match self {
+            Self::InProcess(sim) => sim.write(now, outputs),
+            Self::Board { link, .. } => link.write(now, outputs),
+        }
+    }
+    fn kill_switch(&self) -> Arc<dyn KillSwitch> {
+        match self {
+            Self::InProcess(sim) => sim.kill_switch(),
+            Self::Board { link, .. } => link.kill_switch(),
+        }
+    }
+}
+
 pub struct Rig {
-    pub chair: Chair<Simulator>,
+    pub chair: Chair<RigHardware>,
     pub sim: SimHandle,
     pub store: Store,
     pub events: Vec<Event>,
@@ -72,14 +207,20 @@ impl Rig {
         catalog: Box<dyn tarsal_core::program::ProgramCatalog>,
         engine: impl FnOnce(Engine) -> Engine,
     ) -> Self {
+        let bench = BENCH.get();
         let mut profile = ChairProfile::standard();
+        if bench == Bench::ModbusTcp {
+            // Ages are real time and the rig runs at virtual speed: allow
+            // the most a profile may, so a stalled test thread is no fault.
+            profile.io.max_sample_age = Duration::from_secs(1);
+        }
         edit(&mut profile);
         let profile = Arc::new(profile);
-        let sim = Simulator::new(Arc::clone(&profile));
-        let handle = sim.handle();
+        let mut hardware = RigHardware::build(&profile, bench);
+        let handle = hardware.with_sim(|sim| sim.handle());
         let chair = Chair::new(
             engine(Engine::new(profile)),
-            sim,
+            hardware,
             catalog,
             SessionId(1),
             TICK,
@@ -118,16 +259,38 @@ impl Rig {
     /// A full, warm bath (15 L at 36 °C) — the state most bath tests start from.
     pub fn with_full_bath() -> Self {
         let mut rig = Self::new();
-        rig.chair.hardware_mut().set_water(
-            tarsal_core::units::Litres(15.0),
-            tarsal_core::units::Celsius(36.0),
-        );
+        rig.set_water(Litres(15.0), Celsius(36.0));
         rig.tick();
         rig
     }
 
+    /// Sets the simulated bath's volume and temperature (test set-up).
+    pub fn set_water(&mut self, volume: Litres, temperature: Celsius) {
+        self.chair
+            .hardware_mut()
+            .with_sim(|sim| sim.set_water(volume, temperature));
+    }
+
+    /// Sets a simulated heater's temperature (test set-up).
+    pub fn set_temperature(&mut self, heater: HeaterId, temperature: Celsius) {
+        self.chair
+            .hardware_mut()
+            .with_sim(|sim| sim.set_temperature(heater, temperature));
+    }
+
+    /// Lets the simulated chair's time run to `now` without the service
+    /// doing anything (a hung service).
+    pub fn run_chair_alone_until(&mut self, now: Duration) {
+        self.chair.hardware_mut().with_sim(|sim| {
+            sim.read(now).expect("the simulated chair reads");
+        });
+    }
+
     pub fn tick(&mut self) {
-        self.chair.step();
+        let next = self.chair.now() + self.chair.period();
+        self.chair.hardware().settle(next);
+        self.chair.step_to(next);
+        self.chair.hardware().deliver_trip();
         self.prev_sensors = self.sensors;
         self.sensors = self.chair.engine().status().sensors;
         self.flush();
@@ -235,6 +398,8 @@ impl Rig {
 
     pub fn command(&mut self, command: Command) -> Result<(), tarsal_core::Refusal> {
         let r = self.chair.command(command);
+        // A command writes the outputs at once; on the bench they travel now.
+        self.chair.hardware().settle(self.chair.now());
         self.flush();
         r
     }

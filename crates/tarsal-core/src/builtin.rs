@@ -13,6 +13,7 @@ use crate::units::{Celsius, Hertz, Percent, PercentPerSecond};
 use std::sync::Arc;
 use std::time::Duration;
 
+/// Id of the built-in demo program.
 pub const DEMO_ID: &str = "demo";
 
 /// The programs built into the service.
@@ -66,6 +67,7 @@ pub struct Demo {
 }
 
 impl Demo {
+    /// What the demo says about itself: steps, the `minutes` option, the parts it uses.
     pub fn info() -> ProgramInfo {
         ProgramInfo {
             id: DEMO_ID.into(),
@@ -132,6 +134,7 @@ impl Demo {
         }
     }
 
+    /// A fresh demo session, as long as the `minutes` option says (1–25, default 2).
     pub fn new(options: &SessionOptions) -> Self {
         let minutes = match options.values.get("minutes") {
             Some(OptionValue::Int(m)) => (*m).clamp(1, 25) as u64,

@@ -11,23 +11,31 @@ use std::fmt;
 /// Something a client asks of the chair, other than starting a program.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Command {
+    /// Pause the running session: rollers and pressure off, heat keeps its temperature.
     Pause,
+    /// Resume a paused session.
     Resume,
+    /// End the session early: the chair finishes (rollers park) and the outcome is `stopped`.
     Stop,
+    /// Latch the emergency stop, from the given source.
     EmergencyStop(StopSource),
     /// Acknowledge latched faults or the emergency stop.
     Reset,
+    /// Change the session's intensity (in service mode, the service-mode intensity).
     SetIntensity(Intensity),
+    /// Switch heat (heat pads and water heater) on or off for the session.
     SetHeat(bool),
     /// Staff did what the current step asked (for example, added
     /// disinfectant); their initials go into the sanitation log.
     ConfirmStaffStep {
+        /// Initials of whoever did the step: up to 8 letters, dots and hyphens allowed.
         initials: String,
     },
     /// Fill or drain the bath by hand while no session runs.
     Bath(BathAction),
     /// A technician takes direct control of single actuators (idle only).
     EnterServiceMode,
+    /// Leave service mode; the chair goes idle.
     LeaveServiceMode,
     /// Drive one actuator in service mode, through the supervisor.
     SetActuator(ManualCommand),
@@ -75,7 +83,10 @@ impl fmt::Display for StopSource {
 #[serde(rename_all = "snake_case", tag = "action")]
 pub enum BathAction {
     /// Open the fill valve until the water reaches `to`.
-    Fill { to: Litres },
+    Fill {
+        /// Water level to fill to.
+        to: Litres,
+    },
     /// Run the drain pump until the bath is empty.
     Drain,
     /// Stop filling or draining.
@@ -83,6 +94,7 @@ pub enum BathAction {
 }
 
 impl BathAction {
+    /// Stable machine-readable name: `fill`, `drain` or `stop`.
     pub fn code(self) -> &'static str {
         match self {
             Self::Fill { .. } => "fill",
@@ -96,25 +108,40 @@ impl BathAction {
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", tag = "actuator")]
 pub enum ManualCommand {
+    /// Drive one foot roller.
     FootRoller {
+        /// Which foot roller.
         side: Side,
+        /// What it should do.
         command: FootRollerCommand,
     },
+    /// Drive one calf unit.
     CalfUnit {
+        /// Which calf unit.
         side: Side,
+        /// What it should do.
         command: CalfCommand,
     },
+    /// Set one heater's setpoint.
     Heater {
+        /// Which heater.
         heater: HeaterId,
+        /// Target temperature; `None` switches the heater off.
         setpoint: Option<Celsius>,
     },
+    /// Open or close the fill valve.
     FillValve {
+        /// Whether the valve should be open.
         open: bool,
     },
+    /// Switch the drain pump.
     DrainPump {
+        /// Whether the pump should run.
         on: bool,
     },
+    /// Set the whirlpool jet pump's power.
     JetPump {
+        /// Jet pump power.
         power: Percent,
     },
     /// Everything back off.

@@ -15,12 +15,15 @@ use toml::de::{DeTable, DeValue};
 /// One problem in one file.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct FileProblem {
+    /// The file's name, as the caller gave it.
     pub file: String,
     /// 1-based line, when the problem could be placed.
     pub line: Option<usize>,
+    /// 1-based column in characters, when the problem could be placed.
     pub column: Option<usize>,
     /// Dotted key path such as `bath.heater.cutoff_c`.
     pub key: Option<String>,
+    /// What is wrong, and what is allowed.
     pub message: String,
 }
 
@@ -44,6 +47,7 @@ impl fmt::Display for FileProblem {
 /// Every problem found in a file, in file order. Never empty.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub struct FileError {
+    /// The problems, in file order.
     pub problems: Vec<FileProblem>,
 }
 
@@ -60,6 +64,7 @@ impl fmt::Display for FileError {
 }
 
 impl FileError {
+    /// An error of one problem.
     pub fn single(problem: FileProblem) -> Self {
         Self {
             problems: vec![problem],
@@ -86,6 +91,7 @@ pub struct Located<'a> {
 }
 
 impl<'a> Located<'a> {
+    /// Reads `text`, named `file` in errors; syntax errors surface from [`Located::deserialize`].
     pub fn new(file: &'a str, text: &'a str) -> Self {
         Self {
             file,
@@ -254,6 +260,7 @@ pub struct Checker<'a> {
 }
 
 impl<'a> Checker<'a> {
+    /// A checker reporting against the keys of `located`.
     pub fn new(located: &'a Located<'a>) -> Self {
         Self {
             located,
@@ -282,6 +289,7 @@ impl<'a> Checker<'a> {
         });
     }
 
+    /// `value` must lie in `lo..=hi`.
     pub fn duration(&mut self, value: Duration, lo: Duration, hi: Duration, key: &str) {
         self.require(value >= lo && value <= hi, key, || {
             format!(
@@ -293,6 +301,7 @@ impl<'a> Checker<'a> {
         });
     }
 
+    /// Every recorded problem, in file order; `Ok` when there were none.
     pub fn finish(mut self) -> Result<(), FileError> {
         if self.problems.is_empty() {
             Ok(())

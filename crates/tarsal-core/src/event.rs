@@ -5,6 +5,7 @@
 
 pub use crate::command::StopSource;
 use crate::config_file::human_duration;
+use crate::hardware::HardwareProblem;
 use crate::model::{ActuatorId, CalfCell, HeaterId, NodeMotion, SensorId, Side};
 use crate::profile::EquipmentPart;
 use crate::program::ProgramErrorKind;
@@ -19,13 +20,17 @@ use std::time::Duration;
 pub struct Event {
     /// Engine clock (time since the control loop started).
     pub at: Duration,
+    /// The session it belongs to, if any.
     pub session: Option<SessionId>,
+    /// What happened.
     pub kind: EventKind,
 }
 
+/// How serious an event is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Severity {
+    /// A normal milestone.
     Info,
     /// A clamp or refusal: the chair did less than asked, to stay safe.
     Warning,
@@ -34,6 +39,7 @@ pub enum Severity {
 }
 
 impl Severity {
+    /// Stable machine-readable name (as serialized): `info`, `warning`, `critical`.
     pub const fn code(self) -> &'static str {
         match self {
             Self::Info => "info",
@@ -103,29 +109,45 @@ pub const EVENT_CODES: &[&str] = &[
     "fault.hardware",
 ];
 
+/// What happened: one variant per kind of event, each with a stable code.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", tag = "type")]
 pub enum EventKind {
+    /// A session was accepted and is preparing (`session.started`).
     SessionStarted {
+        /// The program's id.
         program: String,
+        /// The program's version.
         program_version: String,
+        /// The options it was started with.
         options: SessionOptions,
     },
+    /// The session began running (`session.running`).
     SessionRunning,
+    /// Staff paused the session (`session.paused`).
     SessionPaused,
+    /// Staff resumed the session (`session.resumed`).
     SessionResumed,
+    /// The session ended (`session.completed`, `session.stopped`…, by outcome).
     SessionEnded {
+        /// How it ended.
         outcome: Outcome,
         /// Why, in plain words.
         detail: String,
     },
+    /// Staff changed the intensity (`session.intensity`).
     IntensityChanged {
+        /// The new intensity.
         intensity: Intensity,
     },
+    /// Staff switched heat on or off (`session.heat`).
     HeatSwitched {
+        /// Whether heat is now on.
         on: bool,
     },
+    /// Staff confirmed a step the program waited for (`session.staff_confirmed`).
     StaffStepConfirmed {
+        /// The step's title.
         step: String,
         /// Who confirmed (may be empty).
         initials: String,
@@ -134,37 +156,51 @@ pub enum EventKind {
     SanitationLogged(crate::sanitation::SanitationRecord),
     /// Filling or draining by hand began or was stopped.
     ManualBath {
+        /// Fill, drain or stop.
         action: crate::command::BathAction,
     },
     /// A manual fill or drain reached its level.
     ManualBathDone {
+        /// The water level when it finished.
         level: Litres,
     },
+    /// A technician entered or left service mode (`service.entered`, `service.left`).
     ServiceMode {
+        /// Entered (`true`) or left (`false`).
         on: bool,
     },
     /// A technician drove an actuator in service mode.
     ServiceCommand {
+        /// The command, as the technician gave it.
         command: crate::command::ManualCommand,
     },
+    /// The supervisor reduced a request to a limit.
     Clamp(Clamp),
+    /// The supervisor refused part of a request.
     Interlock(Interlock),
+    /// A fault was found; the chair stays in the safe state until reset.
     Fault(Fault),
+    /// The emergency stop was latched (`estop.pressed`).
     EmergencyStop {
+        /// Where it came from.
         source: StopSource,
     },
     /// Latched faults or the emergency stop were reset.
     Reset {
+        /// Codes of what was cleared: fault codes, and `estop`.
         cleared: Vec<String>,
     },
     /// A program file in the programs directory was not loaded.
     ProgramRefused {
+        /// The program file.
         file: String,
+        /// Why it was not loaded.
         reason: String,
     },
 }
 
 impl EventKind {
+    /// Stable machine-readable code, e.g. `session.started`; every one is in [`EVENT_CODES`].
     pub fn code(&self) -> &'static str {
         match self {
             Self::SessionStarted { .. } => "session.started",
@@ -202,6 +238,7 @@ impl EventKind {
         }
     }
 
+    /// How serious the event is.
     pub fn severity(&self) -> Severity {
         match self {
             Self::Clamp(_) | Self::Interlock(_) | Self::ProgramRefused { .. } => Severity::Warning,
@@ -303,35 +340,60 @@ impl EventKind {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", tag = "clamp")]
 pub enum Clamp {
+    /// A heater setpoint above the heater's maximum.
     Setpoint {
+        /// Which heater.
         heater: HeaterId,
+        /// The setpoint asked for.
         requested: Celsius,
+        /// The highest setpoint allowed.
         limit: Celsius,
     },
+    /// Foot node or calf cell pressure above the ceiling for the intensity.
     Pressure {
+        /// Where the pressure was asked for.
         site: PressureSite,
+        /// The pressure asked for.
         requested: Percent,
+        /// The ceiling at this intensity.
         limit: Percent,
+        /// The intensity in force.
         intensity: Intensity,
     },
+    /// Pressure raised faster than allowed.
     PressureRamp {
+        /// Where the pressure was raised.
         site: PressureSite,
+        /// The fastest rise allowed.
         limit: PercentPerSecond,
     },
+    /// Carriage travel faster than allowed.
     TravelSpeed {
+        /// Which foot roller.
         side: Side,
+        /// The travel speed asked for.
         requested: PercentPerSecond,
+        /// The fastest travel allowed.
         limit: PercentPerSecond,
     },
+    /// A node motion faster than allowed for it.
     MotionRate {
+        /// Which foot roller.
         side: Side,
+        /// The motion asked for.
         motion: NodeMotion,
+        /// The rate asked for.
         requested: Hertz,
+        /// The highest rate allowed for that motion.
         limit: Hertz,
     },
+    /// Calf kneading roller speed above the maximum.
     KneadingSpeed {
+        /// Which calf unit.
         side: Side,
+        /// The speed asked for.
         requested: Percent,
+        /// The highest speed allowed.
         limit: Percent,
     },
 }
@@ -340,7 +402,9 @@ pub enum Clamp {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", tag = "site", content = "at")]
 pub enum PressureSite {
+    /// The nodes of one foot roller.
     FootNodes(Side),
+    /// One calf cell.
     CalfCell(Side, CalfCell),
 }
 
@@ -354,6 +418,7 @@ impl fmt::Display for PressureSite {
 }
 
 impl Clamp {
+    /// Stable machine-readable code, e.g. `clamp.pressure`.
     pub fn code(&self) -> &'static str {
         match self {
             Self::Setpoint { .. } => "clamp.setpoint",
@@ -365,6 +430,7 @@ impl Clamp {
         }
     }
 
+    /// What was reduced, in plain words.
     pub fn message(&self) -> String {
         match self {
             Self::Setpoint {
@@ -418,23 +484,38 @@ pub enum Interlock {
     NoFeet,
     /// The water heater or jets may not run with too little water.
     DryRun {
+        /// The water heater or the jet pump.
         actuator: ActuatorId,
+        /// The water level.
         level: Litres,
+        /// The level it needs to exceed.
         min: Litres,
     },
     /// The fill valve closes at the maximum level.
-    BathFull { level: Litres, max: Litres },
+    BathFull {
+        /// The water level.
+        level: Litres,
+        /// The maximum level.
+        max: Litres,
+    },
     /// The chair has no such part.
-    NotFitted { actuator: ActuatorId },
+    NotFitted {
+        /// The part asked for.
+        actuator: ActuatorId,
+    },
     /// The program asked for a part it did not declare it uses; the part
     /// stays off for the whole session.
-    NotDeclared { part: EquipmentPart },
+    NotDeclared {
+        /// The part asked for.
+        part: EquipmentPart,
+    },
     /// The program asked the chair to work while it waits for staff; the
     /// chair idles until the step is confirmed.
     AwaitingStaff,
 }
 
 impl Interlock {
+    /// Stable machine-readable code, e.g. `interlock.no_feet`.
     pub fn code(&self) -> &'static str {
         match self {
             Self::NoFeet => "interlock.no_feet",
@@ -446,6 +527,7 @@ impl Interlock {
         }
     }
 
+    /// What was refused, in plain words.
     pub fn message(&self) -> String {
         match self {
             Self::NoFeet => {
@@ -471,6 +553,7 @@ impl Interlock {
         }
     }
 
+    /// What to do about it, in plain words; empty when nothing is needed.
     pub fn advice(&self) -> String {
         match self {
             Self::NoFeet => "Ask the client to rest both feet on the footrest.".into(),
@@ -488,95 +571,169 @@ impl Interlock {
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", tag = "cause")]
 pub enum StallCause {
-    Overcurrent { current: Amps, limit: Amps },
-    NoMovement { expected: Percent, moved: Percent },
+    /// The motor drew more than the stall current for longer than the stall time.
+    Overcurrent {
+        /// The current drawn.
+        current: Amps,
+        /// The stall current.
+        limit: Amps,
+    },
+    /// The carriage was told to travel but hardly moved.
+    NoMovement {
+        /// Travel the commanded speed should have covered.
+        expected: Percent,
+        /// Travel measured.
+        moved: Percent,
+    },
 }
 
 /// A condition that puts the chair in the safe state until reset.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", tag = "fault")]
 pub enum Fault {
+    /// A sensor reads outside its possible range: disconnected or broken.
     SensorOutOfRange {
+        /// Which sensor.
         sensor: SensorId,
         /// The raw reading (may be NaN, shown as text).
         reading: String,
+        /// Lowest possible reading, in the sensor's unit.
         low: f64,
+        /// Highest possible reading, in the sensor's unit.
         high: f64,
     },
+    /// A heater reached its safety cutoff.
     OverTemperature {
+        /// Which heater.
         heater: HeaterId,
+        /// The temperature measured.
         reading: Celsius,
+        /// The heater's cutoff.
         cutoff: Celsius,
     },
+    /// A heater driven toward its setpoint did not warm up fast enough.
     HeaterNoRise {
+        /// Which heater.
         heater: HeaterId,
+        /// What it gained within the window.
         gained: Celsius,
+        /// What it had to gain (`verify_rise`).
         needed: Celsius,
+        /// The window (`verify_window`).
         window: Duration,
     },
+    /// A heater could not hold its setpoint: it stayed below the band too long.
     HeaterOutOfBand {
+        /// Which heater.
         heater: HeaterId,
+        /// The temperature measured.
         reading: Celsius,
+        /// The setpoint in force.
         setpoint: Celsius,
+        /// How long it may stay out of band (`band_time`).
         time: Duration,
     },
+    /// A heater driven hard did not warm its sensor (the sensor may be off the heater).
     HeaterNoResponse {
+        /// Which heater.
         heater: HeaterId,
+        /// What the sensor gained over the window.
         gained: Celsius,
+        /// The window (`response_window`).
         window: Duration,
     },
+    /// The bath did not fill in time.
     FillTimeout {
+        /// The water level when time ran out.
         level: Litres,
+        /// The fill time allowed (`fill_timeout`).
         after: Duration,
     },
+    /// The fill valve was open but the level did not rise.
     FillNoFlow {
+        /// The water level.
         level: Litres,
+        /// The window in which it had to rise (`fill_check_window`).
         window: Duration,
     },
+    /// The water is above the overflow level.
     Overfill {
+        /// The water level.
         level: Litres,
+        /// The overflow level.
         limit: Litres,
     },
+    /// The level fell while nothing drained or filled: the bath may be leaking.
     LevelDrop {
+        /// How far it fell.
         dropped: Litres,
     },
+    /// The leak sensor under the bath is wet.
     LeakDetected,
+    /// The drain pump ran but the level did not fall.
     DrainBlocked {
+        /// The water level.
         level: Litres,
+        /// The window in which it had to fall (`drain_check_window`).
         window: Duration,
     },
+    /// The level rose with the fill valve closed: the valve may be stuck open.
     UnexpectedInflow {
+        /// How far it rose.
         risen: Litres,
     },
+    /// A foot roller is blocked or its carriage does not move.
     RollerStall {
+        /// Which foot roller.
         side: Side,
+        /// How the stall was found.
         cause: StallCause,
     },
+    /// A calf cell reads above the overpressure limit.
     CellOverpressure {
+        /// Which calf unit.
         side: Side,
+        /// Which cell.
         cell: CalfCell,
+        /// The pressure measured.
         reading: Percent,
+        /// The overpressure limit.
         limit: Percent,
     },
+    /// The control loop missed its timing; outputs were cut.
     LoopOverrun {
+        /// How late the loop was.
         late_by: Duration,
     },
+    /// A program failed (crashed, took too long…) and was stopped.
     Program {
+        /// The program's id.
         program: String,
+        /// How it failed.
         reason: ProgramErrorKind,
+        /// What happened, in words.
         detail: String,
     },
+    /// A request value outside what it can mean at all (a negative percentage, NaN).
     InvalidRequest {
+        /// Who asked: a program id, `service-mode` or `chair`.
         program: String,
+        /// The field, e.g. `feet.left.position`.
         field: String,
+        /// The value, as text.
         value: String,
     },
+    /// The chair's I/O failed.
     Hardware {
+        /// Which kind of hardware failure.
+        problem: HardwareProblem,
+        /// What happened, in words.
         detail: String,
     },
 }
 
 impl Fault {
+    /// Stable machine-readable code, e.g. `fault.leak_detected`.
     pub fn code(&self) -> &'static str {
         match self {
             Self::SensorOutOfRange { .. } => "fault.sensor_out_of_range",
@@ -600,6 +757,7 @@ impl Fault {
         }
     }
 
+    /// What happened, in plain words.
     pub fn message(&self) -> String {
         match self {
             Self::SensorOutOfRange {
@@ -698,12 +856,17 @@ impl Fault {
             } => format!(
                 "The program `{program}` asked for an impossible value ({field} = {value}) and was stopped."
             ),
-            Self::Hardware { detail } => {
-                format!("The chair's hardware could not be reached: {detail}")
+            Self::Hardware { problem, detail } => {
+                let mut problem = problem.to_string();
+                if let Some(first) = problem.get_mut(..1) {
+                    first.make_ascii_uppercase();
+                }
+                format!("{problem}: {detail}")
             }
         }
     }
 
+    /// What staff should do about it, in plain words.
     pub fn advice(&self) -> String {
         match self {
             Self::SensorOutOfRange { .. } | Self::Hardware { .. } => {
@@ -835,7 +998,10 @@ mod tests {
 /// (consumers such as MQTT subscribers drop duplicates by it).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct EventRecord {
+    /// Unique id; consumers drop duplicates by it.
     pub uid: String,
+    /// Wall-clock time when the event left the engine.
     pub wall: crate::wallclock::UnixMillis,
+    /// The event.
     pub event: Event,
 }

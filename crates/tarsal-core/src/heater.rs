@@ -54,6 +54,7 @@ impl HeaterControl {
         Percent((proportional + self.integral).clamp(0.0, 100.0))
     }
 
+    /// Clears the integral term.
     pub fn reset(&mut self) {
         self.integral = 0.0;
     }
@@ -89,6 +90,7 @@ const BUCKET: Duration = Duration::from_secs(1);
 pub struct HeaterSample {
     /// The setpoint in force after interlocks; `None` when the heater is off.
     pub setpoint: Option<Celsius>,
+    /// The temperature measured.
     pub reading: Celsius,
     /// The power applied during the tick.
     pub power: Percent,
@@ -109,6 +111,7 @@ pub struct HeaterMonitor {
 }
 
 impl HeaterMonitor {
+    /// A monitor for `heater`, its response window sized from `spec`.
     pub fn new(heater: HeaterId, spec: &HeaterSpec) -> Self {
         let count = (spec.response_window.as_secs_f64() / BUCKET.as_secs_f64()).ceil() as usize;
         Self {
@@ -121,6 +124,7 @@ impl HeaterMonitor {
         }
     }
 
+    /// Forgets the heater's history: phase, last setpoint and response window.
     pub fn reset(&mut self) {
         self.phase = Phase::Off;
         self.last_setpoint = None;

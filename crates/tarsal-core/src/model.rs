@@ -15,9 +15,10 @@ macro_rules! role_map {
         $(#[$doc])*
         #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
         #[serde(rename_all = "snake_case")]
-        pub enum $role { $($variant),+ }
+        pub enum $role { $(#[doc = concat!($words, " (`", $code, "`).")] $variant),+ }
 
         impl $role {
+            /// Every role, in declaration order.
             pub const ALL: [Self; $n] = [$(Self::$variant),+];
 
             /// Stable machine-readable name (used in event subjects, config keys, topics).
@@ -30,6 +31,7 @@ macro_rules! role_map {
                 match self { $(Self::$variant => $words),+ }
             }
 
+            /// Zero-based position in `ALL`: the index into the matching map.
             pub const fn index(self) -> usize {
                 self as usize
             }
@@ -46,10 +48,12 @@ macro_rules! role_map {
         pub struct $map<T>(pub [T; $n]);
 
         impl<T> $map<T> {
+            /// Each role with its value, in `ALL` order.
             pub fn iter(&self) -> impl Iterator<Item = ($role, &T)> {
                 $role::ALL.into_iter().zip(self.0.iter())
             }
 
+            /// A map holding `f` of each value.
             pub fn map<U>(&self, f: impl FnMut(&T) -> U) -> $map<U> {
                 $map(self.0.each_ref().map(f))
             }
@@ -99,16 +103,22 @@ role_map!(
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum NodeMotion {
+    /// Nodes do not move.
     #[default]
     Still,
+    /// Nodes knead in circles.
     Knead,
+    /// Nodes tap against the sole.
     Tap,
+    /// Nodes vibrate.
     Vibrate,
 }
 
 impl NodeMotion {
+    /// Every motion, in declaration order.
     pub const ALL: [Self; 4] = [Self::Still, Self::Knead, Self::Tap, Self::Vibrate];
 
+    /// Stable machine-readable name (as serialized): `still`, `knead`, `tap`, `vibrate`.
     pub const fn code(self) -> &'static str {
         match self {
             Self::Still => "still",
@@ -129,6 +139,7 @@ pub struct FootRollerCommand {
     pub travel_speed: PercentPerSecond,
     /// Node pressure against the sole.
     pub pressure: Percent,
+    /// How the nodes move.
     pub motion: NodeMotion,
     /// Rate of the node motion (kneading circles, taps or vibration per second).
     pub motion_rate: Hertz,
@@ -144,6 +155,7 @@ impl FootRollerCommand {
         motion_rate: Hertz::ZERO,
     };
 
+    /// Whether the carriage is held and the nodes are still and unpressed.
     pub fn is_off(&self) -> bool {
         self.travel_speed.0 == 0.0
             && self.pressure.0 == 0.0
@@ -162,11 +174,13 @@ pub struct CalfCommand {
 }
 
 impl CalfCommand {
+    /// Every cell at 0 % and the kneading rollers off.
     pub const OFF: Self = Self {
         cells: Cells([Percent::ZERO; 3]),
         kneading_speed: Percent::ZERO,
     };
 
+    /// Whether every cell and the kneading rollers are off.
     pub fn is_off(&self) -> bool {
         self.cells.0.iter().all(|p| p.0 == 0.0) && self.kneading_speed.0 == 0.0
     }
@@ -187,11 +201,14 @@ pub struct BathRequest {
 /// reaches the hardware.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Request {
+    /// Foot roller commands, per side.
     pub feet: Sided<FootRollerCommand>,
+    /// Calf unit commands, per side.
     pub calves: Sided<CalfCommand>,
     /// Target temperature per heater; `None` is off. The service runs the
     /// closed loop; a program never drives heater power directly.
     pub setpoints: Heaters<Option<Celsius>>,
+    /// What to do with the foot bath.
     pub bath: BathRequest,
 }
 
@@ -212,12 +229,17 @@ impl Request {
 /// What the hardware is told to do. Only the supervisor produces these.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Outputs {
+    /// Foot roller commands, per side.
     pub feet: Sided<FootRollerCommand>,
+    /// Calf unit commands, per side.
     pub calves: Sided<CalfCommand>,
     /// Heater power (duty) per heater.
     pub heater_power: Heaters<Percent>,
+    /// Fill valve open.
     pub fill_valve_open: bool,
+    /// Drain pump running.
     pub drain_pump_on: bool,
+    /// Whirlpool jet pump power.
     pub jet_pump: Percent,
 }
 
@@ -233,6 +255,7 @@ impl Outputs {
         jet_pump: Percent::ZERO,
     };
 
+    /// Whether these outputs are the safe state: nothing moves, heats, fills, drains or pumps.
     pub fn is_safe(&self) -> bool {
         self.feet.0.iter().all(FootRollerCommand::is_off)
             && self.calves.0.iter().all(CalfCommand::is_off)
@@ -246,18 +269,22 @@ impl Outputs {
 /// Sensor readings of one foot roller unit.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct FootSensors {
+    /// Measured carriage position along the sole: 0 % = toes, 100 % = heel.
     pub carriage_position: Percent,
+    /// Roller motor current.
     pub motor_current: Amps,
 }
 
 /// Everything the chair's sensors report in one tick.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct SensorReadings {
+    /// Foot roller readings, per side.
     pub feet: Sided<FootSensors>,
     /// Measured air pressure of each calf cell.
     pub calf_cells: Sided<Cells<Percent>>,
     /// Water temperature and pad temperatures, by heater.
     pub temperatures: Heaters<Celsius>,
+    /// Water in the foot bath.
     pub water_level: Litres,
     /// The leak sensor under the bath is wet.
     pub leak_detected: bool,
@@ -271,10 +298,15 @@ pub struct SensorReadings {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", tag = "sensor", content = "at")]
 pub enum SensorId {
+    /// Temperature at a heater: the bath water or a heat pad.
     Temperature(HeaterId),
+    /// The bath's water level.
     WaterLevel,
+    /// A foot roller's carriage position.
     CarriagePosition(Side),
+    /// A foot roller's motor current.
     MotorCurrent(Side),
+    /// Air pressure of one calf cell.
     CellPressure(Side, CalfCell),
 }
 
@@ -329,6 +361,7 @@ impl SensorId {
         }
     }
 
+    /// The unit symbol of this sensor's readings.
     pub fn unit(self) -> &'static str {
         match self {
             Self::Temperature(_) => Celsius::SYMBOL,
@@ -356,15 +389,22 @@ impl fmt::Display for SensorId {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", tag = "actuator", content = "at")]
 pub enum ActuatorId {
+    /// A foot roller unit.
     FootRoller(Side),
+    /// A calf unit (air cells and kneading rollers).
     CalfUnit(Side),
+    /// A heater.
     Heater(HeaterId),
+    /// The bath's fill valve.
     FillValve,
+    /// The bath's drain pump.
     DrainPump,
+    /// The whirlpool jet pump.
     JetPump,
 }
 
 impl ActuatorId {
+    /// Stable machine-readable name, e.g. `foot_roller.left`, `heater.water`, `fill_valve`.
     pub fn code(self) -> String {
         match self {
             Self::FootRoller(s) => format!("foot_roller.{}", s.code()),

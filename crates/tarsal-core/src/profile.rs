@@ -26,32 +26,53 @@ pub const HEATER_HOLD_HARD_MAX: Duration = Duration::from_secs(10);
 /// The profile of the standard chair, as shipped in `deploy/profiles/`.
 pub const STANDARD_PROFILE_TOML: &str =
     include_str!("../../../deploy/profiles/pedicure-standard.toml");
+/// How the built-in standard profile is named in errors.
 pub const STANDARD_PROFILE_NAME: &str = "pedicure-standard.toml (built in)";
 
+/// A chair profile: which parts the chair has, their limits and where its I/O comes from.
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ChairProfile {
+    /// Which chair this is and its backend (`[chair]`).
     pub chair: ChairSection,
+    /// Session time limits (`[session]`).
     pub session: SessionLimits,
+    /// Output settings (`[outputs]`).
     pub outputs: OutputSettings,
+    /// The foot roller units, if fitted (`[foot_rollers]`).
     #[serde(default)]
     pub foot_rollers: Option<FootRollerSpec>,
+    /// The calf units, if fitted (`[calf_units]`).
     #[serde(default)]
     pub calf_units: Option<CalfUnitSpec>,
+    /// The heat pads fitted (`[heat_pads.sole]`, `[heat_pads.calf]`).
     #[serde(default)]
     pub heat_pads: HeatPads,
+    /// The whirlpool foot bath and its water heater, if fitted (`[bath]`).
     #[serde(default)]
     pub bath: Option<BathSpec>,
+    /// The simulator's physical model (`[simulator]`), for `backend = "simulator"`.
     #[serde(default)]
     pub simulator: SimulatorSpec,
+    /// How fresh the chair's I/O must be (`[io]`).
+    #[serde(default)]
+    pub io: IoLimits,
+    /// Where the chair board is and how to talk to it (`[chair_board]`), for
+    /// `backend = "chair_board"`.
+    #[serde(default)]
+    pub chair_board: Option<ChairBoardSpec>,
 }
 
+/// The `[chair]` table: which chair this is and where its I/O comes from.
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ChairSection {
+    /// Model name, e.g. `pedicure-standard`; must not be empty.
     pub model: String,
+    /// The chair in words (optional).
     #[serde(default)]
     pub description: String,
+    /// Where the chair's I/O comes from.
     pub backend: Backend,
 }
 
@@ -61,18 +82,92 @@ pub struct ChairSection {
 pub enum Backend {
     /// The physical model in `tarsal-sim`.
     Simulator,
+    /// A Tarsal chair board on Modbus (docs/hardware.md), described by `[chair_board]`.
+    ChairBoard,
 }
 
+impl Backend {
+    /// The profile's spelling.
+    pub const fn code(self) -> &'static str {
+        match self {
+            Self::Simulator => "simulator",
+            Self::ChairBoard => "chair_board",
+        }
+    }
+}
+
+/// Limits on the chair's I/O that hold whatever the backend.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct IoLimits {
+    /// A sensor sample older than this is a fault (`max_sample_age_ms`).
+    #[serde(
+        rename = "max_sample_age_ms",
+        deserialize_with = "config_file::milliseconds"
+    )]
+    pub max_sample_age: Duration,
+}
+
+impl Default for IoLimits {
+    fn default() -> Self {
+        Self {
+            max_sample_age: Duration::from_millis(100),
+        }
+    }
+}
+
+/// The chair board's link: a Tarsal chair board speaking the register map of
+/// docs/hardware.md over Modbus TCP.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ChairBoardSpec {
+    /// `host:port` of a Modbus TCP board or gateway (`tcp = "192.168.7.2:502"`).
+    pub tcp: String,
+    /// The board's Modbus unit id (`unit_id`, 1–247).
+    #[serde(default = "default_unit_id")]
+    pub unit_id: u8,
+    /// How often the host exchanges outputs and readings with the board.
+    #[serde(
+        rename = "poll_interval_ms",
+        deserialize_with = "config_file::milliseconds",
+        default = "default_poll_interval"
+    )]
+    pub poll_interval: Duration,
+    /// How long one request may wait for its answer before it counts as a glitch.
+    #[serde(
+        rename = "response_timeout_ms",
+        deserialize_with = "config_file::milliseconds",
+        default = "default_response_timeout"
+    )]
+    pub response_timeout: Duration,
+}
+
+fn default_unit_id() -> u8 {
+    1
+}
+
+fn default_poll_interval() -> Duration {
+    Duration::from_millis(10)
+}
+
+fn default_response_timeout() -> Duration {
+    Duration::from_millis(50)
+}
+
+/// The `[session]` table: how long a session and its phases may take.
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SessionLimits {
+    /// A session stops after this long, plus any time waiting for staff (`max_duration_min`).
     #[serde(rename = "max_duration_min", deserialize_with = "config_file::minutes")]
     pub max_duration: Duration,
     #[serde(
         rename = "prepare_timeout_s",
         deserialize_with = "config_file::seconds"
     )]
+    /// How long a starting session waits for feet on the footrest (`prepare_timeout_s`).
     pub prepare_timeout: Duration,
+    /// How long the chair may take to park the rollers after a session (`finish_timeout_s`).
     #[serde(rename = "finish_timeout_s", deserialize_with = "config_file::seconds")]
     pub finish_timeout: Duration,
     /// How long a program may wait for staff in all, over one session,
@@ -91,6 +186,7 @@ fn default_staff_timeout() -> Duration {
     Duration::from_secs(30 * 60)
 }
 
+/// The `[outputs]` table.
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct OutputSettings {
@@ -99,33 +195,44 @@ pub struct OutputSettings {
     pub heater_hold: Duration,
 }
 
+/// The `[foot_rollers]` table: limits of the foot roller units.
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct FootRollerSpec {
+    /// Fastest carriage travel (`travel_speed_max_pct_s`).
     #[serde(rename = "travel_speed_max_pct_s")]
     pub travel_speed_max: PercentPerSecond,
+    /// Fastest rise of node pressure; release is never limited (`pressure_ramp_max_pct_s`).
     #[serde(rename = "pressure_ramp_max_pct_s")]
     pub pressure_ramp_max: PercentPerSecond,
+    /// Node pressure ceiling for intensity 1 to 5 (`pressure_ceiling_pct`).
     #[serde(rename = "pressure_ceiling_pct")]
     pub pressure_ceiling: [Percent; Intensity::LEVELS],
+    /// Fastest kneading (`knead_rate_max_hz`).
     #[serde(rename = "knead_rate_max_hz")]
     pub knead_rate_max: Hertz,
+    /// Fastest tapping (`tap_rate_max_hz`).
     #[serde(rename = "tap_rate_max_hz")]
     pub tap_rate_max: Hertz,
+    /// Fastest vibration (`vibrate_rate_max_hz`).
     #[serde(rename = "vibrate_rate_max_hz")]
     pub vibrate_rate_max: Hertz,
+    /// A motor drawing more than this for longer than `stall_time` is stalled (`stall_current_a`).
     #[serde(rename = "stall_current_a")]
     pub stall_current: Amps,
     #[serde(
         rename = "stall_time_ms",
         deserialize_with = "config_file::milliseconds"
     )]
+    /// How long the current may stay above `stall_current` before it is a stall (`stall_time_ms`).
     pub stall_time: Duration,
+    /// Where the carriages rest between sessions, 0 % = toes (`park_position_pct`).
     #[serde(rename = "park_position_pct")]
     pub park_position: Percent,
 }
 
 impl FootRollerSpec {
+    /// The node pressure ceiling at `intensity`.
     pub fn pressure_ceiling(&self, intensity: Intensity) -> Percent {
         self.pressure_ceiling[intensity.index()]
     }
@@ -141,20 +248,26 @@ impl FootRollerSpec {
     }
 }
 
+/// The `[calf_units]` table: limits of the calf units.
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CalfUnitSpec {
+    /// Cell pressure ceiling for intensity 1 to 5 (`pressure_ceiling_pct`).
     #[serde(rename = "pressure_ceiling_pct")]
     pub pressure_ceiling: [Percent; Intensity::LEVELS],
+    /// Fastest rise of cell pressure (`pressure_ramp_max_pct_s`).
     #[serde(rename = "pressure_ramp_max_pct_s")]
     pub pressure_ramp_max: PercentPerSecond,
+    /// Fastest kneading roller speed (`kneading_speed_max_pct`).
     #[serde(rename = "kneading_speed_max_pct")]
     pub kneading_speed_max: Percent,
+    /// A cell reading this far above the highest ceiling is a fault (`overpressure_margin_pct`).
     #[serde(rename = "overpressure_margin_pct")]
     pub overpressure_margin: Percent,
 }
 
 impl CalfUnitSpec {
+    /// The cell pressure ceiling at `intensity`.
     pub fn pressure_ceiling(&self, intensity: Intensity) -> Percent {
         self.pressure_ceiling[intensity.index()]
     }
@@ -165,10 +278,13 @@ impl CalfUnitSpec {
     }
 }
 
+/// The `[heat_pads]` tables: the heat pads fitted.
 #[derive(Clone, Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct HeatPads {
+    /// The sole heat pad, if fitted (`[heat_pads.sole]`).
     pub sole: Option<HeaterSpec>,
+    /// The calf heat pad, if fitted (`[heat_pads.calf]`).
     pub calf: Option<HeaterSpec>,
 }
 
@@ -176,6 +292,7 @@ pub struct HeatPads {
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct HeaterSpec {
+    /// Highest setpoint a program may ask for; below the cutoff (`setpoint_max_c`).
     #[serde(rename = "setpoint_max_c")]
     pub setpoint_max: Celsius,
     /// At or above this temperature the heater is cut and a fault latched.
@@ -190,62 +307,93 @@ pub struct HeaterSpec {
     /// Integral gain, power per °C·s.
     #[serde(rename = "integral_pct_per_c_s")]
     pub integral: f64,
+    /// While heating, the temperature must gain this much within `verify_window` (`verify_rise_c`).
     #[serde(rename = "verify_rise_c")]
     pub verify_rise: Celsius,
+    /// Window of the rise check (`verify_window_s`).
     #[serde(rename = "verify_window_s", deserialize_with = "config_file::seconds")]
     pub verify_window: Duration,
+    /// Once reached, the temperature may not stay more than this below the setpoint
+    /// for `band_time` (`band_c`).
     #[serde(rename = "band_c")]
     pub band: Celsius,
+    /// How long the temperature may stay out of band (`band_time_s`).
     #[serde(rename = "band_time_s", deserialize_with = "config_file::seconds")]
     pub band_time: Duration,
     #[serde(
         rename = "response_window_s",
         deserialize_with = "config_file::seconds"
     )]
+    /// Driven at `response_duty` or more this long, the heater must gain
+    /// `response_rise` (`response_window_s`).
     pub response_window: Duration,
+    /// Power at or above which the heater counts as driven for the response check
+    /// (`response_duty_pct`).
     #[serde(rename = "response_duty_pct")]
     pub response_duty: Percent,
+    /// What the heater must gain over `response_window` while driven (`response_rise_c`).
     #[serde(rename = "response_rise_c")]
     pub response_rise: Celsius,
 }
 
+/// The `[bath]` table: the whirlpool foot bath's levels, checks and water heater.
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct BathSpec {
+    /// How much water the basin holds (`capacity_l`).
     #[serde(rename = "capacity_l")]
     pub capacity: Litres,
+    /// The water heater and the jets run only above this level (`min_level_l`).
     #[serde(rename = "min_level_l")]
     pub min_level: Litres,
+    /// The fill valve closes at this level (`max_level_l`).
     #[serde(rename = "max_level_l")]
     pub max_level: Litres,
+    /// Water above this level is a fault: valve stuck open or sensor wrong (`overflow_level_l`).
     #[serde(rename = "overflow_level_l")]
     pub overflow_level: Litres,
+    /// Readings outside this range mean a broken level sensor (`level_sensor_range_l`).
     #[serde(rename = "level_sensor_range_l")]
     pub level_sensor_range: [Litres; 2],
+    /// Below this level the bath counts as empty (`empty_level_l`).
     #[serde(rename = "empty_level_l")]
     pub empty_level: Litres,
+    /// A fill must end within this (`fill_timeout_s`).
     #[serde(rename = "fill_timeout_s", deserialize_with = "config_file::seconds")]
     pub fill_timeout: Duration,
     #[serde(
         rename = "fill_check_window_s",
         deserialize_with = "config_file::seconds"
     )]
+    /// While filling, the level must rise by `fill_check_rise` every this long
+    /// (`fill_check_window_s`).
     pub fill_check_window: Duration,
+    /// How much the level must rise every `fill_check_window` while filling (`fill_check_rise_l`).
     #[serde(rename = "fill_check_rise_l")]
     pub fill_check_rise: Litres,
     #[serde(
         rename = "drain_check_window_s",
         deserialize_with = "config_file::seconds"
     )]
+    /// While draining, the level must fall by `drain_check_drop` every this long
+    /// (`drain_check_window_s`).
     pub drain_check_window: Duration,
+    /// How much the level must fall every `drain_check_window` while draining
+    /// (`drain_check_drop_l`).
     #[serde(rename = "drain_check_drop_l")]
     pub drain_check_drop: Litres,
+    /// With the valve closed, the drain off and the feet still, a fall by more than
+    /// this is a leak (`leak_drop_l`).
     #[serde(rename = "leak_drop_l")]
     pub leak_drop: Litres,
+    /// Under the same conditions, a rise by more than this is unexpected inflow (`inflow_rise_l`).
     #[serde(rename = "inflow_rise_l")]
     pub inflow_rise: Litres,
+    /// After the valve, the drain or the feet change, the level is not watched for
+    /// this long (`settle_time_s`).
     #[serde(rename = "settle_time_s", deserialize_with = "config_file::seconds")]
     pub settle_time: Duration,
+    /// The water heater (`[bath.heater]`).
     pub heater: HeaterSpec,
 }
 
@@ -253,33 +401,47 @@ pub struct BathSpec {
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct SimulatorSpec {
+    /// Room temperature (`ambient_c`).
     #[serde(rename = "ambient_c")]
     pub ambient: Celsius,
+    /// Temperature of the water the fill valve lets in (`supply_water_c`).
     #[serde(rename = "supply_water_c")]
     pub supply_water: Celsius,
+    /// Flow through the open fill valve (`fill_flow_l_s`).
     #[serde(rename = "fill_flow_l_s")]
     pub fill_flow: LitresPerSecond,
+    /// Flow through the running drain pump (`drain_flow_l_s`).
     #[serde(rename = "drain_flow_l_s")]
     pub drain_flow: LitresPerSecond,
+    /// Water heater power at 100 % (`water_heater_w`).
     #[serde(rename = "water_heater_w")]
     pub water_heater_power: Watts,
+    /// Heat the water loses per °C above ambient, in W/°C (`water_loss_w_per_c`).
     #[serde(rename = "water_loss_w_per_c")]
     pub water_loss_per_c: f64,
+    /// Heat pad power at 100 % (`pad_heater_w`).
     #[serde(rename = "pad_heater_w")]
     pub pad_heater_power: Watts,
+    /// Heat capacity of a pad, in J/°C (`pad_heat_capacity_j_per_c`).
     #[serde(rename = "pad_heat_capacity_j_per_c")]
     pub pad_heat_capacity_per_c: f64,
+    /// Heat a pad loses per °C above ambient, in W/°C (`pad_loss_w_per_c`).
     #[serde(rename = "pad_loss_w_per_c")]
     pub pad_loss_per_c: f64,
+    /// Fastest a carriage can physically travel (`carriage_speed_max_pct_s`).
     #[serde(rename = "carriage_speed_max_pct_s")]
     pub carriage_speed_max: PercentPerSecond,
     #[serde(
         rename = "cell_time_constant_s",
         deserialize_with = "config_file::seconds"
     )]
+    /// Time constant with which a calf cell's pressure follows its command
+    /// (`cell_time_constant_s`).
     pub cell_time_constant: Duration,
+    /// How much the client's feet raise the water level (`feet_displacement_l`).
     #[serde(rename = "feet_displacement_l")]
     pub feet_displacement: Litres,
+    /// Water in the bath when the simulator starts (`initial_water_l`).
     #[serde(rename = "initial_water_l")]
     pub initial_water: Litres,
 }
@@ -307,10 +469,15 @@ impl Default for SimulatorSpec {
 /// What a chair has, as a set: programs declare what they need from it.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, Deserialize)]
 pub struct Equipment {
+    /// Foot roller units.
     pub foot_rollers: bool,
+    /// Calf units.
     pub calf_units: bool,
+    /// A sole heat pad.
     pub sole_heat: bool,
+    /// A calf heat pad.
     pub calf_heat: bool,
+    /// A whirlpool foot bath with its water heater.
     pub bath: bool,
 }
 
@@ -318,14 +485,20 @@ pub struct Equipment {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum EquipmentPart {
+    /// The foot roller units.
     FootRollers,
+    /// The calf units.
     CalfUnits,
+    /// The sole heat pad.
     SoleHeat,
+    /// The calf heat pad.
     CalfHeat,
+    /// The foot bath.
     Bath,
 }
 
 impl EquipmentPart {
+    /// Every part, in a stable order.
     pub const ALL: [Self; 5] = [
         Self::FootRollers,
         Self::CalfUnits,
@@ -437,6 +610,7 @@ impl ChairProfile {
             .unwrap_or_else(|e| panic!("built-in profile is invalid: {e}"))
     }
 
+    /// The spec of `heater`, if the chair has it.
     pub fn heater(&self, heater: HeaterId) -> Option<&HeaterSpec> {
         match heater {
             HeaterId::Water => self.bath.as_ref().map(|b| &b.heater),
@@ -445,6 +619,7 @@ impl ChairProfile {
         }
     }
 
+    /// The parts this chair has.
     pub fn equipment(&self) -> Equipment {
         Equipment {
             foot_rollers: self.foot_rollers.is_some(),
@@ -560,6 +735,19 @@ impl ChairProfile {
             check_heater(&mut c, &b.heater, "bath.heater", WATER_HARD_CEILING);
         }
         check_simulator(&mut c, &self.simulator);
+        c.duration(
+            self.io.max_sample_age,
+            Duration::from_millis(10),
+            Duration::from_secs(1),
+            "io.max_sample_age_ms",
+        );
+        match (&self.chair.backend, &self.chair_board) {
+            (Backend::ChairBoard, None) => c.require(false, "chair.backend", || {
+                "\"chair_board\" needs a [chair_board] table saying where the board is".into()
+            }),
+            (_, Some(b)) => check_chair_board(&mut c, b),
+            (Backend::Simulator, None) => {}
+        }
         c.finish()
     }
 }
@@ -701,6 +889,36 @@ fn check_bath(c: &mut Checker<'_>, b: &BathSpec) {
         Duration::ZERO,
         Duration::from_secs(60),
         "bath.settle_time_s",
+    );
+}
+
+fn check_chair_board(c: &mut Checker<'_>, b: &ChairBoardSpec) {
+    c.require(
+        b.tcp.parse::<std::net::SocketAddr>().is_ok(),
+        "chair_board.tcp",
+        || {
+            format!(
+                "{:?} is not an address; allowed: IP:port, e.g. \"192.168.7.2:502\"",
+                b.tcp
+            )
+        },
+    );
+    c.require(
+        (1..=247).contains(&b.unit_id),
+        "chair_board.unit_id",
+        || format!("{} is out of range; allowed: 1 to 247", b.unit_id),
+    );
+    c.duration(
+        b.poll_interval,
+        Duration::from_millis(2),
+        Duration::from_millis(100),
+        "chair_board.poll_interval_ms",
+    );
+    c.duration(
+        b.response_timeout,
+        Duration::from_millis(5),
+        Duration::from_millis(500),
+        "chair_board.response_timeout_ms",
     );
 }
 

@@ -16,12 +16,17 @@ use std::time::Duration;
 pub struct ProgramInfo {
     /// Stable id, e.g. `classic`.
     pub id: String,
+    /// Display name.
     pub name: String,
+    /// One or two sentences for the program card.
     pub description: String,
+    /// The program's own version.
     pub version: String,
     /// Expected length at default options.
     pub duration: Duration,
+    /// The program's steps, in order.
     pub steps: Vec<StepInfo>,
+    /// The options staff may set when starting it.
     pub options: Vec<OptionSpec>,
     /// Conditions under which the program must not be used, in plain words.
     pub contraindications: Vec<String>,
@@ -37,19 +42,28 @@ pub struct ProgramInfo {
 pub struct ProgramTranslation {
     /// BCP 47 tag such as `vi`.
     pub language: String,
+    /// Display name in this language.
     pub name: String,
+    /// Description in this language.
     pub description: String,
+    /// Steps in this language: same order and count as the program's.
     pub steps: Vec<StepInfo>,
+    /// Contraindications in this language, in the program's order.
     pub contraindications: Vec<String>,
+    /// Option texts in this language, by key.
     pub options: Vec<OptionText>,
 }
 
 /// An option's texts in another language.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct OptionText {
+    /// The option's key, as in [`OptionSpec::key`].
     pub key: String,
+    /// The option's label in this language.
     pub label: String,
+    /// The option's description in this language.
     pub description: String,
+    /// Labels of the choices, in the order declared.
     pub choice_labels: Vec<String>,
 }
 
@@ -113,13 +127,16 @@ impl ProgramInfo {
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[error("option `{key}`: {problem}")]
 pub struct OptionError {
+    /// The option's key.
     pub key: String,
+    /// What is wrong and what is allowed, in words.
     pub problem: String,
 }
 
 /// One step of a program, as shown to staff.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct StepInfo {
+    /// What the step is called, for staff.
     pub title: String,
     /// Set for steps where the program waits for staff to do something and
     /// confirm it (add disinfectant, scrub…): what to do, in plain words.
@@ -129,36 +146,54 @@ pub struct StepInfo {
 /// A program-specific option.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct OptionSpec {
+    /// Key in the session options, e.g. `minutes`.
     pub key: String,
+    /// Short name shown to staff.
     pub label: String,
+    /// What the option does, in words.
     pub description: String,
+    /// What values it takes, and its default.
     pub kind: OptionKind,
 }
 
+/// What values an option takes, with its range and default.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", tag = "type")]
 pub enum OptionKind {
+    /// On or off.
     Bool {
+        /// The value when staff choose none.
         default: bool,
     },
+    /// A whole number in a range.
     Int {
+        /// Smallest allowed value.
         min: i64,
+        /// Largest allowed value.
         max: i64,
+        /// The value when staff choose none.
         default: i64,
     },
+    /// One of a fixed list.
     Choice {
+        /// The allowed choices, in display order.
         choices: Vec<Choice>,
+        /// The `value` of the choice taken when staff choose none.
         default: String,
     },
 }
 
+/// One allowed value of a choice option.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Choice {
+    /// The value as it appears in the session options.
     pub value: String,
+    /// Words for staff.
     pub label: String,
 }
 
 impl OptionKind {
+    /// The value used when staff choose none.
     pub fn default(&self) -> OptionValue {
         match self {
             Self::Bool { default } => OptionValue::Bool(*default),
@@ -199,23 +234,38 @@ impl OptionKind {
 /// can stay inside them (a program that does is never clamped).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct ChairLimits {
+    /// Highest foot node pressure at this intensity.
     pub foot_pressure_ceiling: Percent,
+    /// How fast foot node pressure may rise (falling is never limited).
     pub foot_pressure_ramp: PercentPerSecond,
+    /// Fastest carriage travel.
     pub travel_speed_max: PercentPerSecond,
+    /// Fastest kneading.
     pub knead_rate_max: Hertz,
+    /// Fastest tapping.
     pub tap_rate_max: Hertz,
+    /// Fastest vibration.
     pub vibrate_rate_max: Hertz,
+    /// Highest calf cell pressure at this intensity.
     pub cell_pressure_ceiling: Percent,
+    /// How fast calf cell pressure may rise.
     pub cell_pressure_ramp: PercentPerSecond,
+    /// Fastest calf kneading roller speed.
     pub kneading_speed_max: Percent,
+    /// Highest sole heat pad setpoint (0 °C without a sole pad).
     pub sole_pad_setpoint_max: Celsius,
+    /// Highest calf heat pad setpoint (0 °C without a calf pad).
     pub calf_pad_setpoint_max: Celsius,
+    /// Highest water setpoint (0 °C without a bath).
     pub water_setpoint_max: Celsius,
+    /// Heater and jets run only above this water level.
     pub bath_min_level: Litres,
+    /// The fill valve closes at this water level.
     pub bath_max_level: Litres,
 }
 
 impl ChairLimits {
+    /// The limits of `profile` at `intensity`; zero for parts the chair does not have.
     pub fn for_intensity(profile: &ChairProfile, intensity: Intensity) -> Self {
         let mut l = Self::default();
         if let Some(f) = &profile.foot_rollers {
@@ -254,10 +304,15 @@ pub struct ProgramInput<'a> {
     pub elapsed: Duration,
     /// Time since the previous call.
     pub dt: Duration,
+    /// Intensity in force; staff may change it during the session.
     pub intensity: Intensity,
+    /// Staff allow heat (may change during the session).
     pub heat: bool,
+    /// Staff allow the foot bath.
     pub bath: bool,
+    /// This tick's sensor readings.
     pub sensors: &'a SensorReadings,
+    /// The chair's limits at the current intensity.
     pub limits: &'a ChairLimits,
     /// What the chair is actually doing (the last outputs, with the setpoints
     /// in force), so a program ramps from reality after a pause or interlock.
@@ -269,6 +324,7 @@ pub struct ProgramInput<'a> {
 /// What a program answers each tick.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct ProgramOutput {
+    /// What the program would like the chair to do this tick.
     pub request: Request,
     /// Index into [`ProgramInfo::steps`].
     pub step: u32,
@@ -276,14 +332,18 @@ pub struct ProgramOutput {
     pub progress: f64,
     /// Expected time left, if the program knows better than its estimate.
     pub remaining: Option<Duration>,
+    /// Whether the program goes on, waits for staff, or is done.
     pub status: ProgramStatus,
 }
 
+/// Where a program stands after a tick.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ProgramStatus {
+    /// Running normally.
     Running,
     /// Waiting for staff to confirm the current step's staff action.
     AwaitingStaff,
+    /// Done: the engine parks the rollers and ends the session.
     Finished,
 }
 
@@ -291,10 +351,13 @@ pub enum ProgramStatus {
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error, Serialize, Deserialize)]
 #[error("{kind}: {message}")]
 pub struct ProgramError {
+    /// What kind of failure.
     pub kind: ProgramErrorKind,
+    /// What happened, in words.
     pub message: String,
 }
 
+/// How a program failed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ProgramErrorKind {
@@ -347,11 +410,13 @@ impl fmt::Display for ProgramErrorKind {
 
 /// A running program instance.
 pub trait Program: Send {
+    /// One control-loop tick: the program's request and progress, or why it cannot go on.
     fn tick(&mut self, input: &ProgramInput<'_>) -> Result<ProgramOutput, ProgramError>;
 }
 
 /// Where programs come from: a list to show and a way to start one.
 pub trait ProgramCatalog: Send {
+    /// Every program on offer.
     fn programs(&self) -> Vec<Arc<ProgramInfo>>;
 
     /// A fresh instance of program `id` for a session with `options` (already
@@ -388,19 +453,40 @@ pub trait ProgramCatalog: Send {
 /// technicians and operators).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CatalogProblem {
+    /// The program file.
     pub file: String,
+    /// Why it could not be offered.
     pub reason: String,
 }
 
+/// Why a program could not be started.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum CatalogError {
+    /// There is no program with this id.
     #[error("there is no program `{id}`; available: {available}")]
-    Unknown { id: String, available: String },
+    Unknown {
+        /// The id asked for.
+        id: String,
+        /// The ids there are, comma-separated.
+        available: String,
+    },
     /// The program itself refused to start with these options.
     #[error("program `{id}` declined to start: {reason}")]
-    Declined { id: String, reason: String },
+    Declined {
+        /// The program's id.
+        id: String,
+        /// The program's reason.
+        reason: String,
+    },
+    /// Starting the program failed: no instance could be made, or its start call
+    /// crashed or broke a limit.
     #[error("program `{id}` could not be started: {reason}")]
-    Failed { id: String, reason: String },
+    Failed {
+        /// The program's id.
+        id: String,
+        /// What went wrong.
+        reason: String,
+    },
 }
 
 #[cfg(test)]

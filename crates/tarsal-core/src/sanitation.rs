@@ -52,6 +52,7 @@ pub struct BathTally {
 }
 
 impl BathTally {
+    /// Adds one tick of `dt`: jet circulation above `min_level`, and the highest level.
     pub fn tick(
         &mut self,
         dt: Duration,
@@ -73,7 +74,9 @@ pub struct SanitationRecord {
     pub cycle: String,
     /// The cycle did all the rule asks.
     pub complete: bool,
+    /// Time the jets circulated water above the bath's minimum level.
     pub circulation: Duration,
+    /// The bath ended the cycle drained.
     pub drained: bool,
     /// Initials of the staff who confirmed its steps, in order.
     pub initials: Vec<String>,

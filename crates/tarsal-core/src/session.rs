@@ -27,11 +27,14 @@ impl fmt::Display for SessionId {
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ChairState {
+    /// No session; the chair waits for one (manual bath actions allowed).
     #[default]
     Idle,
     /// A session was accepted; the chair checks it may begin (feet present…).
     Preparing,
+    /// The program is running.
     Running,
+    /// Staff paused the session: rollers and pressure off, heat keeps its temperature.
     Paused,
     /// The program is over or was stopped; rollers park, everything winds down.
     Finishing,
@@ -44,6 +47,7 @@ pub enum ChairState {
 }
 
 impl ChairState {
+    /// Every state, in state-machine order.
     pub const ALL: [Self; 8] = [
         Self::Idle,
         Self::Preparing,
@@ -55,6 +59,7 @@ impl ChairState {
         Self::Service,
     ];
 
+    /// Stable machine-readable name (as serialized), e.g. `idle`, `estop`.
     pub const fn code(self) -> &'static str {
         match self {
             Self::Idle => "idle",
@@ -108,6 +113,7 @@ pub enum Outcome {
 }
 
 impl Outcome {
+    /// Stable machine-readable name (as serialized), e.g. `completed`, `time_limit`.
     pub const fn code(self) -> &'static str {
         match self {
             Self::Completed => "completed",
@@ -119,6 +125,7 @@ impl Outcome {
         }
     }
 
+    /// The outcome whose `code()` is `code`, if any.
     pub fn from_code(code: &str) -> Option<Self> {
         [
             Self::Completed,
@@ -143,8 +150,11 @@ impl fmt::Display for Outcome {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(untagged)]
 pub enum OptionValue {
+    /// A yes/no option.
     Bool(bool),
+    /// An integer option.
     Int(i64),
+    /// A text option.
     Text(String),
 }
 
@@ -183,6 +193,7 @@ impl OptionValue {
 /// What staff chose when starting a session.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct SessionOptions {
+    /// Massage intensity to start with.
     pub intensity: Intensity,
     /// Heat pads and water heater allowed.
     pub heat: bool,

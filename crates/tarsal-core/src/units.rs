@@ -14,18 +14,22 @@ macro_rules! quantity {
         pub struct $name(pub f64);
 
         impl $name {
+            /// Zero of this quantity.
             pub const ZERO: Self = Self(0.0);
             /// The unit symbol used when the value is shown to people.
             pub const SYMBOL: &'static str = $symbol;
 
+            /// Wraps a raw value in this unit (not validated).
             pub const fn new(value: f64) -> Self {
                 Self(value)
             }
 
+            /// The raw value.
             pub const fn get(self) -> f64 {
                 self.0
             }
 
+            /// Whether the value is neither NaN nor infinite.
             pub fn is_finite(self) -> bool {
                 self.0.is_finite()
             }
@@ -106,6 +110,7 @@ quantity!(
 );
 
 impl Percent {
+    /// Full scale, 100 %.
     pub const FULL: Self = Self(100.0);
 
     /// This percentage as a fraction 0–1.
@@ -113,6 +118,7 @@ impl Percent {
         self.0 / 100.0
     }
 
+    /// A percentage from a fraction 0–1.
     pub fn from_fraction(fraction: f64) -> Self {
         Self(fraction * 100.0)
     }
@@ -124,9 +130,13 @@ impl Percent {
 pub struct Intensity(u8);
 
 impl Intensity {
+    /// The gentlest level, 1.
     pub const MIN: Self = Self(1);
+    /// The firmest level, 5.
     pub const MAX: Self = Self(5);
+    /// The middle level, 3: the default.
     pub const DEFAULT: Self = Self(3);
+    /// How many levels there are (the size of per-intensity tables).
     pub const LEVELS: usize = 5;
 
     /// `None` unless `level` is 1–5.
@@ -138,6 +148,7 @@ impl Intensity {
         }
     }
 
+    /// The level, 1–5.
     pub const fn level(self) -> u8 {
         self.0
     }

@@ -15,29 +15,38 @@ use std::time::Duration;
 pub struct ChairView {
     /// `idle`, `preparing`, `running`, `paused`, `finishing`, `fault`, `estop`, `service`.
     pub state: &'static str,
+    /// The current session, if any.
     pub session: Option<SessionView>,
+    /// Latched faults in words, oldest first.
     pub faults: Vec<FaultView>,
     /// Who latched the emergency stop (`button`, `local`, `remote`, `service`).
     pub emergency_stop: Option<&'static str>,
     /// The last session that ended: its id and outcome code.
     pub last_session: Option<(u64, &'static str)>,
+    /// Sensor readings, rounded for people.
     pub readings: ReadingsView,
     /// Heater setpoints in force, by heater code, in °C.
     pub setpoints_c: BTreeMap<&'static str, f64>,
     /// A manual fill or drain in progress: `fill`, `drain`.
     pub manual_bath: Option<&'static str>,
+    /// A client session ended since the bath was last sanitized.
     pub sanitation_owed: bool,
+    /// The salon requires sanitizing between clients.
     pub sanitation_required: bool,
     /// Program files not loaded: (file, reason).
     pub program_problems: Vec<(String, String)>,
+    /// The programs are still loading: more will be offered soon.
     pub programs_loading: bool,
+    /// Changes whenever the set of programs may have changed: clients list them again.
     pub programs_revision: u64,
 }
 
 /// The session running now.
 #[derive(Clone, Debug, PartialEq)]
 pub struct SessionView {
+    /// The session's id.
     pub id: u64,
+    /// The program's id.
     pub program: String,
     /// The program's name, in English.
     pub program_name: String,
@@ -45,14 +54,21 @@ pub struct SessionView {
     pub step: String,
     /// 0-based.
     pub step_index: u32,
+    /// How many steps the program has.
     pub step_count: u32,
     /// 0–1, to a thousandth.
     pub progress: f64,
+    /// Program time, pauses excluded.
     pub elapsed: Duration,
+    /// Expected time left.
     pub remaining: Duration,
+    /// Intensity in force, 1–5.
     pub intensity: u8,
+    /// Heat allowed (staff may switch it during the session).
     pub heat: bool,
+    /// Foot bath allowed.
     pub bath: bool,
+    /// The program waits for staff to confirm the current step.
     pub awaiting_staff: bool,
     /// What staff are asked to do, while the program waits for them.
     pub staff_action: Option<String>,
@@ -61,20 +77,30 @@ pub struct SessionView {
 /// A latched fault, in words.
 #[derive(Clone, Debug, PartialEq)]
 pub struct FaultView {
+    /// The fault's code, e.g. `fault.over_temperature`.
     pub code: &'static str,
+    /// What happened, in words.
     pub message: String,
+    /// What staff should do about it.
     pub advice: String,
 }
 
 /// Sensor readings as people read them: temperatures and levels to a tenth.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct ReadingsView {
+    /// Water temperature in °C.
     pub water_temperature_c: f64,
+    /// Water in the bath, in litres.
     pub water_level_l: f64,
+    /// Sole heat pad temperature in °C.
     pub sole_pad_temperature_c: f64,
+    /// Calf heat pad temperature in °C.
     pub calf_pad_temperature_c: f64,
+    /// Feet are on the footrest.
     pub feet_present: bool,
+    /// The leak sensor under the bath is wet.
     pub leak_detected: bool,
+    /// The emergency-stop button is pressed.
     pub emergency_button_pressed: bool,
 }
 
@@ -114,6 +140,7 @@ impl ReadingsView {
 }
 
 impl ChairView {
+    /// Flattens a status snapshot for clients.
     pub fn of(s: &ChairStatus) -> Self {
         Self {
             state: s.state.code(),

@@ -14,6 +14,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 pub struct UnixMillis(pub i64);
 
 impl UnixMillis {
+    /// The time `t`; times before 1970 are negative.
     pub fn from_system_time(t: SystemTime) -> Self {
         match t.duration_since(UNIX_EPOCH) {
             Ok(d) => Self(i64::try_from(d.as_millis()).unwrap_or(i64::MAX)),

@@ -13,6 +13,7 @@
 
 use crate::command::{BathAction, ManualCommand};
 use crate::event::{Clamp, EventKind, Fault, Interlock, PressureSite, StallCause};
+use crate::hardware::HardwareProblem;
 use crate::model::{CalfCell, NodeMotion};
 use crate::session::{OptionValue, Outcome};
 use serde::{Deserialize, Serialize};
@@ -27,10 +28,14 @@ use std::collections::BTreeMap;
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "code", content = "data")]
 pub enum EventDetails {
+    /// A session was accepted and is preparing.
     #[serde(rename = "session.started")]
     SessionStarted {
+        /// The program's id.
         program: String,
+        /// The program's version.
         program_version: String,
+        /// Intensity at the start, 1–5.
         intensity: u8,
         /// Heat pads and water heater allowed.
         heat: bool,
@@ -39,204 +44,383 @@ pub enum EventDetails {
         /// The program's own options, by key.
         options: BTreeMap<String, OptionValue>,
     },
+    /// The session began running.
     #[serde(rename = "session.running")]
     SessionRunning {},
+    /// Staff paused the session.
     #[serde(rename = "session.paused")]
     SessionPaused {},
+    /// Staff resumed the session.
     #[serde(rename = "session.resumed")]
     SessionResumed {},
+    /// The program ran to its end.
     #[serde(rename = "session.completed")]
-    SessionCompleted { detail: String },
+    SessionCompleted {
+        /// Why it ended, in plain words (may be empty).
+        detail: String,
+    },
+    /// Staff stopped the session, or nobody confirmed a staff step in time.
     #[serde(rename = "session.stopped")]
-    SessionStopped { detail: String },
+    SessionStopped {
+        /// Why it ended, in plain words.
+        detail: String,
+    },
+    /// The session reached its time limit.
     #[serde(rename = "session.time_limit")]
-    SessionTimeLimit { detail: String },
+    SessionTimeLimit {
+        /// Why it ended, in plain words.
+        detail: String,
+    },
+    /// The session was aborted: a fault, or no feet on the footrest in time.
     #[serde(rename = "session.aborted")]
-    SessionAborted { detail: String },
+    SessionAborted {
+        /// Why it ended, in plain words.
+        detail: String,
+    },
+    /// The emergency stop ended the session.
     #[serde(rename = "session.emergency_stop")]
-    SessionEmergencyStop { detail: String },
+    SessionEmergencyStop {
+        /// Why it ended, in plain words.
+        detail: String,
+    },
+    /// The service stopped during the session.
     #[serde(rename = "session.interrupted")]
-    SessionInterrupted { detail: String },
+    SessionInterrupted {
+        /// Why it ended, in plain words.
+        detail: String,
+    },
+    /// Staff changed the intensity.
     #[serde(rename = "session.intensity")]
-    SessionIntensity { intensity: u8 },
+    SessionIntensity {
+        /// The new intensity, 1–5.
+        intensity: u8,
+    },
+    /// Staff switched heat on or off.
     #[serde(rename = "session.heat")]
-    SessionHeat { on: bool },
+    SessionHeat {
+        /// Whether heat is now on.
+        on: bool,
+    },
+    /// Staff confirmed a step the program waited for.
     #[serde(rename = "session.staff_confirmed")]
     SessionStaffConfirmed {
+        /// The step's title.
         step: String,
         /// Who confirmed; may be empty.
         initials: String,
     },
+    /// A sanitize cycle was logged complete.
     #[serde(rename = "sanitation.complete")]
     SanitationComplete(Sanitation),
+    /// A sanitize cycle was logged incomplete.
     #[serde(rename = "sanitation.incomplete")]
     SanitationIncomplete(Sanitation),
+    /// A manual fill began.
     #[serde(rename = "bath.fill")]
-    BathFill { to_l: f64 },
+    BathFill {
+        /// Level to fill to, in litres.
+        to_l: f64,
+    },
+    /// A manual drain began.
     #[serde(rename = "bath.drain")]
     BathDrain {},
+    /// A manual fill or drain was stopped.
     #[serde(rename = "bath.stop")]
     BathStop {},
+    /// A manual fill or drain reached its level.
     #[serde(rename = "bath.done")]
-    BathDone { level_l: f64 },
+    BathDone {
+        /// The water level, in litres.
+        level_l: f64,
+    },
+    /// A technician entered service mode.
     #[serde(rename = "service.entered")]
     ServiceEntered {},
+    /// Service mode ended.
     #[serde(rename = "service.left")]
     ServiceLeft {},
+    /// A technician drove an actuator in service mode.
     #[serde(rename = "service.command")]
     ServiceCommand(ServiceCommand),
+    /// The emergency stop was latched.
     #[serde(rename = "estop.pressed")]
     EstopPressed {
         /// `button`, `local` (panel, CLI), `remote` (MQTT) or `service`.
         source: String,
     },
+    /// Latched faults or the emergency stop were reset.
     #[serde(rename = "chair.reset")]
     ChairReset {
         /// The codes of the faults (and `estop.pressed`) that were cleared.
         cleared: Vec<String>,
     },
+    /// A program file was not loaded.
     #[serde(rename = "program.refused")]
-    ProgramRefused { file: String, reason: String },
+    ProgramRefused {
+        /// The program file.
+        file: String,
+        /// Why it was not loaded.
+        reason: String,
+    },
+    /// A heater setpoint was limited to the heater's maximum.
     #[serde(rename = "clamp.setpoint")]
     ClampSetpoint {
+        /// Heater code: `water`, `sole_pad` or `calf_pad`.
         heater: String,
+        /// Setpoint asked for, in °C.
         requested_c: f64,
+        /// Highest setpoint allowed, in °C.
         limit_c: f64,
     },
+    /// Pressure was limited to the ceiling for the intensity.
     #[serde(rename = "clamp.pressure")]
     ClampPressure {
         /// `foot_roller.<side>` or `calf_cell.<side>.<cell>`.
         site: String,
+        /// Pressure asked for, in %.
         requested_pct: f64,
+        /// The ceiling, in %.
         limit_pct: f64,
+        /// The intensity in force, 1–5.
         intensity: u8,
     },
+    /// A pressure rise was limited to the fastest allowed.
     #[serde(rename = "clamp.pressure_ramp")]
-    ClampPressureRamp { site: String, limit_pct_per_s: f64 },
-    #[serde(rename = "clamp.travel_speed")]
-    ClampTravelSpeed {
-        side: String,
-        requested_pct_per_s: f64,
+    ClampPressureRamp {
+        /// `foot_roller.<side>` or `calf_cell.<side>.<cell>`.
+        site: String,
+        /// The fastest rise allowed, in %/s.
         limit_pct_per_s: f64,
     },
+    /// Carriage travel was limited.
+    #[serde(rename = "clamp.travel_speed")]
+    ClampTravelSpeed {
+        /// `left` or `right`.
+        side: String,
+        /// Travel speed asked for, in %/s.
+        requested_pct_per_s: f64,
+        /// Fastest travel allowed, in %/s.
+        limit_pct_per_s: f64,
+    },
+    /// A node motion rate was limited.
     #[serde(rename = "clamp.motion_rate")]
     ClampMotionRate {
+        /// `left` or `right`.
         side: String,
         /// `knead`, `tap` or `vibrate`.
         motion: String,
+        /// Rate asked for, in Hz.
         requested_hz: f64,
+        /// Highest rate allowed for the motion, in Hz.
         limit_hz: f64,
     },
+    /// Calf kneading roller speed was limited.
     #[serde(rename = "clamp.kneading_speed")]
     ClampKneadingSpeed {
+        /// `left` or `right`.
         side: String,
+        /// Speed asked for, in %.
         requested_pct: f64,
+        /// Highest speed allowed, in %.
         limit_pct: f64,
     },
+    /// Rollers and calf cells held still: no feet on the footrest.
     #[serde(rename = "interlock.no_feet")]
     InterlockNoFeet {},
+    /// The water heater or the jets held off: too little water.
     #[serde(rename = "interlock.dry_run")]
     InterlockDryRun {
         /// `heater.water` or `jet_pump`.
         actuator: String,
+        /// The water level, in litres.
         level_l: f64,
+        /// The level needed (more than this), in litres.
         min_l: f64,
     },
+    /// The fill valve closed at the maximum level.
     #[serde(rename = "interlock.bath_full")]
-    InterlockBathFull { level_l: f64, max_l: f64 },
+    InterlockBathFull {
+        /// The water level, in litres.
+        level_l: f64,
+        /// The maximum level, in litres.
+        max_l: f64,
+    },
+    /// A part was asked for that the chair does not have.
     #[serde(rename = "interlock.not_fitted")]
-    InterlockNotFitted { actuator: String },
+    InterlockNotFitted {
+        /// The part's code, e.g. `calf_unit.left`.
+        actuator: String,
+    },
+    /// The program asked for a part it did not declare; the part stays off for the session.
     #[serde(rename = "interlock.not_declared")]
     InterlockNotDeclared {
         /// `foot_rollers`, `calf_units`, `sole_heat`, `calf_heat` or `bath`.
         part: String,
     },
+    /// The program asked the chair to work while waiting for staff; the chair idles.
     #[serde(rename = "interlock.awaiting_staff")]
     InterlockAwaitingStaff {},
+    /// A sensor reads outside its possible range.
     #[serde(rename = "fault.sensor_out_of_range")]
     FaultSensorOutOfRange {
         /// e.g. `temperature.water`, `cell_pressure.left.ankle`.
         sensor: String,
         /// The raw reading as text (it may be NaN).
         reading: String,
+        /// Lowest possible reading.
         low: f64,
+        /// Highest possible reading.
         high: f64,
         /// The unit of `reading`, `low` and `high`: `°C`, `L`, `%` or `A`.
         unit: String,
     },
+    /// A heater reached its safety cutoff.
     #[serde(rename = "fault.over_temperature")]
     FaultOverTemperature {
+        /// Heater code: `water`, `sole_pad` or `calf_pad`.
         heater: String,
+        /// Temperature measured, in °C.
         reading_c: f64,
+        /// The heater's cutoff, in °C.
         cutoff_c: f64,
     },
+    /// A heater did not warm up fast enough.
     #[serde(rename = "fault.heater_no_rise")]
     FaultHeaterNoRise {
+        /// Heater code: `water`, `sole_pad` or `calf_pad`.
         heater: String,
+        /// What it gained within the window, in °C.
         gained_c: f64,
+        /// What it had to gain, in °C.
         needed_c: f64,
+        /// The window, in seconds.
         window_s: f64,
     },
+    /// A heater could not hold its setpoint.
     #[serde(rename = "fault.heater_out_of_band")]
     FaultHeaterOutOfBand {
+        /// Heater code: `water`, `sole_pad` or `calf_pad`.
         heater: String,
+        /// Temperature measured, in °C.
         reading_c: f64,
+        /// The setpoint, in °C.
         setpoint_c: f64,
         /// How long it was out of its band.
         for_s: f64,
     },
+    /// A heater driven hard did not warm its sensor.
     #[serde(rename = "fault.heater_no_response")]
     FaultHeaterNoResponse {
+        /// Heater code: `water`, `sole_pad` or `calf_pad`.
         heater: String,
+        /// What the sensor gained over the window, in °C.
         gained_c: f64,
+        /// The window, in seconds.
         window_s: f64,
     },
+    /// The bath did not fill in time.
     #[serde(rename = "fault.fill_timeout")]
-    FaultFillTimeout { level_l: f64, after_s: f64 },
+    FaultFillTimeout {
+        /// The water level when time ran out, in litres.
+        level_l: f64,
+        /// The fill time allowed, in seconds.
+        after_s: f64,
+    },
+    /// The fill valve was open but the level did not rise.
     #[serde(rename = "fault.fill_no_flow")]
-    FaultFillNoFlow { level_l: f64, window_s: f64 },
+    FaultFillNoFlow {
+        /// The water level, in litres.
+        level_l: f64,
+        /// The window in which it had to rise, in seconds.
+        window_s: f64,
+    },
+    /// The water is above the overflow level.
     #[serde(rename = "fault.overfill")]
-    FaultOverfill { level_l: f64, limit_l: f64 },
+    FaultOverfill {
+        /// The water level, in litres.
+        level_l: f64,
+        /// The overflow level, in litres.
+        limit_l: f64,
+    },
+    /// The level fell while nothing drained or filled: the bath may be leaking.
     #[serde(rename = "fault.level_drop")]
-    FaultLevelDrop { dropped_l: f64 },
+    FaultLevelDrop {
+        /// How far it fell, in litres.
+        dropped_l: f64,
+    },
+    /// The leak sensor under the bath is wet.
     #[serde(rename = "fault.leak_detected")]
     FaultLeakDetected {},
+    /// The drain pump ran but the level did not fall.
     #[serde(rename = "fault.drain_blocked")]
-    FaultDrainBlocked { level_l: f64, window_s: f64 },
+    FaultDrainBlocked {
+        /// The water level, in litres.
+        level_l: f64,
+        /// The window in which it had to fall, in seconds.
+        window_s: f64,
+    },
+    /// The level rose with the fill valve closed: the valve may be stuck open.
     #[serde(rename = "fault.unexpected_inflow")]
-    FaultUnexpectedInflow { risen_l: f64 },
+    FaultUnexpectedInflow {
+        /// How far it rose, in litres.
+        risen_l: f64,
+    },
+    /// A foot roller is blocked or its carriage does not move.
     #[serde(rename = "fault.roller_stall")]
     FaultRollerStall {
+        /// `left` or `right`.
         side: String,
+        /// How the stall was found (its fields sit beside `side` in `data`).
         #[serde(flatten)]
         cause: Stall,
     },
+    /// A calf cell reads above the overpressure limit.
     #[serde(rename = "fault.cell_overpressure")]
     FaultCellOverpressure {
+        /// `left` or `right`.
         side: String,
         /// `ankle`, `mid` or `upper`.
         cell: String,
+        /// Pressure measured, in %.
         reading_pct: f64,
+        /// The overpressure limit, in %.
         limit_pct: f64,
     },
+    /// The control loop missed its timing.
     #[serde(rename = "fault.loop_overrun")]
-    FaultLoopOverrun { late_by_s: f64 },
+    FaultLoopOverrun {
+        /// How late the loop was, in seconds.
+        late_by_s: f64,
+    },
+    /// A program failed and was stopped.
     #[serde(rename = "fault.program")]
     FaultProgram {
+        /// The program's id.
         program: String,
         /// `trap`, `timeout`, `memory_limit`, `invalid_output`, `failed`,
         /// `log_limit` or `too_much_data`.
         reason: String,
+        /// What happened, in words.
         detail: String,
     },
+    /// A request value outside what it can mean at all (a negative percentage, NaN).
     #[serde(rename = "fault.invalid_request")]
     FaultInvalidRequest {
+        /// Who asked: a program id, `service-mode` or `chair`.
         program: String,
+        /// The field, e.g. `feet.left.position`.
         field: String,
+        /// The value, as text.
         value: String,
     },
+    /// The chair's I/O failed.
     #[serde(rename = "fault.hardware")]
-    FaultHardware { detail: String },
+    FaultHardware {
+        /// Which kind of hardware failure, e.g. `link_lost`, `stale_sample`.
+        problem: HardwareProblem,
+        /// What happened, in words.
+        detail: String,
+    },
 }
 
 /// A logged sanitize cycle (`sanitation.complete`, `sanitation.incomplete`).
@@ -245,9 +429,11 @@ pub struct Sanitation {
     /// The cycle staff chose (`after-client`, `end-of-day`…); empty if the
     /// program has no such option.
     pub cycle: String,
+    /// The cycle did all the rule asks.
     pub complete: bool,
     /// Time the jets circulated with water in the bath.
     pub circulation_s: f64,
+    /// The bath ended the cycle drained.
     pub drained: bool,
     /// Initials of the staff who confirmed its steps, in order.
     pub initials: Vec<String>,
@@ -260,42 +446,69 @@ pub struct Sanitation {
 #[serde(tag = "cause", rename_all = "snake_case")]
 pub enum Stall {
     /// The motor drew more current than its limit.
-    Overcurrent { current_a: f64, limit_a: f64 },
+    Overcurrent {
+        /// Current drawn, in amperes.
+        current_a: f64,
+        /// The stall current, in amperes.
+        limit_a: f64,
+    },
     /// The carriage did not move as far as it was driven.
-    NoMovement { expected_pct: f64, moved_pct: f64 },
+    NoMovement {
+        /// Travel the commanded speed should have covered, in %.
+        expected_pct: f64,
+        /// Travel measured, in %.
+        moved_pct: f64,
+    },
 }
 
 /// What a technician set in service mode (`service.command`), by actuator.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "actuator", rename_all = "snake_case")]
 pub enum ServiceCommand {
+    /// One foot roller's command.
     FootRoller {
+        /// `left` or `right`.
         side: String,
+        /// Carriage target, in % (0 = toes, 100 = heel).
         position_pct: f64,
+        /// Carriage travel speed, in %/s.
         travel_speed_pct_per_s: f64,
+        /// Node pressure, in %.
         pressure_pct: f64,
         /// `still`, `knead`, `tap` or `vibrate`.
         motion: String,
+        /// Node motion rate, in Hz.
         motion_rate_hz: f64,
     },
+    /// One calf unit's command.
     CalfUnit {
+        /// `left` or `right`.
         side: String,
         /// Each cell's pressure, by cell (`ankle`, `mid`, `upper`).
         cells_pct: BTreeMap<String, f64>,
+        /// Kneading roller speed, in %.
         kneading_speed_pct: f64,
     },
+    /// One heater's setpoint.
     Heater {
+        /// Heater code: `water`, `sole_pad` or `calf_pad`.
         heater: String,
         /// `null` switches the heater off.
         setpoint_c: Option<f64>,
     },
+    /// The fill valve opened or closed.
     FillValve {
+        /// Whether the valve is open.
         open: bool,
     },
+    /// The drain pump switched on or off.
     DrainPump {
+        /// Whether the pump runs.
         on: bool,
     },
+    /// The jet pump's power.
     JetPump {
+        /// Jet pump power, in %.
         power_pct: f64,
     },
     /// Every actuator back off.
@@ -586,7 +799,8 @@ impl EventDetails {
                 field: field.clone(),
                 value: value.clone(),
             },
-            Fault::Hardware { detail } => Self::FaultHardware {
+            Fault::Hardware { problem, detail } => Self::FaultHardware {
+                problem: *problem,
                 detail: detail.clone(),
             },
         }
@@ -859,7 +1073,8 @@ pub fn example_of_every_code() -> Vec<EventKind> {
             value: "NaN".into(),
         }),
         EventKind::Fault(Fault::Hardware {
-            detail: "the chair board did not answer".into(),
+            problem: HardwareProblem::LinkLost,
+            detail: "4 exchanges in a row failed; the last: no answer within 50 ms".into(),
         }),
         // A calf unit's service command has a shape of its own.
         EventKind::ServiceCommand {

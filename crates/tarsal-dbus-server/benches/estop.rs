@@ -25,8 +25,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tarsal_core::builtin::BuiltinCatalog;
-use tarsal_core::hardware::{Hardware, HardwareError, KillSwitch};
-use tarsal_core::model::{Outputs, SensorReadings};
+use tarsal_core::hardware::{Hardware, HardwareError, KillSwitch, Sample};
+use tarsal_core::model::Outputs;
 use tarsal_core::session::SessionId;
 use tarsal_core::{ChairProfile, Engine};
 use tarsal_dbus::Bus;
@@ -92,7 +92,7 @@ impl KillSwitch for ProbedSwitch {
 }
 
 impl Hardware for ProbedHardware {
-    fn read(&mut self, now: Duration) -> Result<SensorReadings, HardwareError> {
+    fn read(&mut self, now: Duration) -> Result<Sample, HardwareError> {
         while self.probe.hang.load(Ordering::SeqCst) {
             self.probe.hanging.store(true, Ordering::SeqCst);
             std::thread::sleep(Duration::from_millis(1));

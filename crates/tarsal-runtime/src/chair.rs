@@ -7,7 +7,9 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tarsal_core::engine::{Command, Engine, Refusal};
 use tarsal_core::event::{Event, Fault, StopSource};
-use tarsal_core::hardware::{Hardware, KillSwitch};
+use tarsal_core::hardware::{
+    Hardware, HardwareError, HardwareProblem, KillSwitch, LinkMonitor, LinkVerdict, Sample,
+};
 use tarsal_core::model::{Outputs, Request, SensorReadings};
 use tarsal_core::program::{
     CatalogError, ChairLimits, Program, ProgramCatalog, ProgramErrorKind, ProgramInfo, ProgramInput,
@@ -66,6 +68,8 @@ pub struct Chair<H> {
     period: Duration,
     now: Duration,
     last_sensors: SensorReadings,
+    link: LinkMonitor,
+    /// A hardware fault is raised once while the hardware keeps failing.
     hardware_failing: bool,
 }
 
@@ -91,6 +95,7 @@ impl<H: Hardware> Chair<H> {
             period,
             now: Duration::ZERO,
             last_sensors: SensorReadings::default(),
+            link: LinkMonitor::default(),
             hardware_failing: false,
         }
     }
@@ -150,22 +155,23 @@ impl<H: Hardware> Chair<H> {
     pub fn step_to(&mut self, now: Duration) -> &Outputs {
         self.now = now;
         self.latch_pending_stop();
-        let sensors = match self.hardware.read(now) {
-            Ok(s) => {
+        let limit = self.engine.profile().io.max_sample_age;
+        let sample = self
+            .hardware
+            .read(now)
+            .and_then(|sample| fresh(sample, limit));
+        let sensors = match (self.link.observe(&sample), sample) {
+            (LinkVerdict::Healthy, Ok(sample)) => {
                 self.hardware_failing = false;
-                self.last_sensors = s;
-                s
+                self.last_sensors = sample.readings;
+                sample.readings
             }
-            Err(e) => {
-                self.kill.trip();
-                if !self.hardware_failing {
-                    self.hardware_failing = true;
-                    self.engine.raise_fault(Fault::Hardware {
-                        detail: format!("reading sensors failed: {e}"),
-                    });
-                }
+            (LinkVerdict::Fault { problem, detail }, _) => {
+                self.hardware_fault(problem, format!("reading sensors: {detail}"));
                 self.last_sensors
             }
+            // One failed exchange: ride it out on the last good readings.
+            _ => self.last_sensors,
         };
         self.engine.tick(now, &sensors);
         self.write_outputs();
@@ -178,14 +184,18 @@ impl<H: Hardware> Chair<H> {
         } else if self.kill.is_tripped() {
             self.stop_line.rearm_unless_pending();
         }
-        if let Err(e) = self.hardware.write(self.now, self.engine.outputs()) {
-            self.kill.trip();
-            if !self.hardware_failing {
-                self.hardware_failing = true;
-                self.engine.raise_fault(Fault::Hardware {
-                    detail: format!("writing outputs failed: {e}"),
-                });
-            }
+        let written = self.hardware.write(self.now, self.engine.outputs());
+        if let LinkVerdict::Fault { problem, detail } = self.link.observe(&written) {
+            self.hardware_fault(problem, format!("writing outputs: {detail}"));
+        }
+    }
+
+    /// Cuts power and raises a hardware fault (once while it lasts).
+    fn hardware_fault(&mut self, problem: HardwareProblem, detail: String) {
+        self.kill.trip();
+        if !self.hardware_failing {
+            self.hardware_failing = true;
+            self.engine.raise_fault(Fault::Hardware { problem, detail });
         }
     }
 
@@ -285,7 +295,28 @@ impl<H: Hardware> Chair<H> {
         }
     }
 
+    /// Failed hardware exchanges since the last good one.
+    pub fn consecutive_glitches(&self) -> u32 {
+        self.link.consecutive_glitches()
+    }
+
     pub fn drain_events(&mut self) -> std::vec::Drain<'_, Event> {
         self.engine.drain_events()
+    }
+}
+
+/// A sample older than `limit` is a fault: the supervisor must not regulate on it.
+fn fresh(sample: Sample, limit: Duration) -> Result<Sample, HardwareError> {
+    if sample.age > limit {
+        Err(HardwareError::fault(
+            HardwareProblem::StaleSample,
+            format!(
+                "the newest sample is {} ms old (limit {} ms)",
+                sample.age.as_millis(),
+                limit.as_millis()
+            ),
+        ))
+    } else {
+        Ok(sample)
     }
 }

@@ -23,7 +23,7 @@ use serde::{Deserialize, Serialize};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
-use tarsal_core::hardware::{Hardware, HardwareError, KillSwitch};
+use tarsal_core::hardware::{Hardware, HardwareError, KillSwitch, Sample};
 use tarsal_core::model::{
     CalfCell, Cells, FootSensors, HeaterId, Heaters, Outputs, SensorId, SensorReadings, Side, Sided,
 };
@@ -84,6 +84,11 @@ pub enum InjectedFault {
     },
     /// The I/O bus to the chair's boards fails: every read and write errors.
     BusFailure,
+    /// The next `exchanges` reads and writes fail (a noisy bus), then the
+    /// fault clears itself.
+    BusGlitches {
+        exchanges: u32,
+    },
     /// The next read hangs for this many seconds of real time (at most 60),
     /// holding up the control loop's thread — as a wedged driver would.
     /// Then the fault clears itself.
@@ -173,6 +178,11 @@ impl SimHandle {
         self.lock().estop_pressed = pressed;
     }
 
+    /// Whether the emergency-stop button is held down.
+    pub fn estop_pressed(&self) -> bool {
+        self.lock().estop_pressed
+    }
+
     /// What physically happens now. An open contactor cuts power at once,
     /// even between two ticks (the watchdog opens it from its own thread).
     pub fn truth(&self) -> PhysicalState {
@@ -194,10 +204,18 @@ impl SimHandle {
     }
 }
 
-/// The main contactor: when open, every actuator loses power.
-#[derive(Default)]
+/// The main contactor: when open, every actuator loses power. It starts
+/// open: a chair is armed by the control loop's first write, not by power-on.
 struct Contactor {
     open: AtomicBool,
+}
+
+impl Default for Contactor {
+    fn default() -> Self {
+        Self {
+            open: AtomicBool::new(true),
+        }
+    }
 }
 
 impl KillSwitch for Contactor {
@@ -500,8 +518,31 @@ fn rails(sensor: SensorId) -> (f64, f64) {
     }
 }
 
+/// The error of an exchange that a bus fault makes fail, if one does; uses up
+/// one of a run of injected glitches.
+fn bus_glitch(shared: &mut Shared, what: &str) -> Option<HardwareError> {
+    if shared.faults.contains(&InjectedFault::BusFailure) {
+        return Some(HardwareError::Glitch(format!(
+            "simulated I/O bus failure: {what}"
+        )));
+    }
+    let glitches = shared.faults.iter_mut().find_map(|f| match f {
+        InjectedFault::BusGlitches { exchanges } => Some(exchanges),
+        _ => None,
+    })?;
+    *glitches = glitches.saturating_sub(1);
+    if *glitches == 0 {
+        shared
+            .faults
+            .retain(|f| !matches!(f, InjectedFault::BusGlitches { .. }));
+    }
+    Some(HardwareError::Glitch(format!(
+        "simulated bus glitch: {what}"
+    )))
+}
+
 impl Hardware for Simulator {
-    fn read(&mut self, now: Duration) -> Result<SensorReadings, HardwareError> {
+    fn read(&mut self, now: Duration) -> Result<Sample, HardwareError> {
         let handle = self.handle.clone();
         let hang = {
             let mut shared = handle.lock();
@@ -521,10 +562,8 @@ impl Hardware for Simulator {
         self.advance(now, &shared);
         self.actuate(&shared);
         self.publish_truth(&mut shared);
-        if shared.faults.contains(&InjectedFault::BusFailure) {
-            return Err(HardwareError(
-                "simulated I/O bus failure: no answer from the chair's boards".into(),
-            ));
+        if let Some(glitch) = bus_glitch(&mut shared, "no answer from the chair's boards") {
+            return Err(glitch);
         }
         let mut readings = self.true_readings(&shared);
         if !shared.faults.is_empty() {
@@ -548,24 +587,20 @@ impl Hardware for Simulator {
                 }
             }
         }
-        Ok(readings)
+        Ok(Sample::fresh(readings))
     }
 
     fn write(&mut self, now: Duration, outputs: &Outputs) -> Result<(), HardwareError> {
         let handle = self.handle.clone();
-        let shared = handle.lock();
+        let mut shared = handle.lock();
         self.advance(now, &shared);
-        if shared.faults.contains(&InjectedFault::BusFailure) {
-            let mut shared = shared;
+        if let Some(glitch) = bus_glitch(&mut shared, "outputs not delivered") {
             self.actuate(&shared);
             self.publish_truth(&mut shared);
-            return Err(HardwareError(
-                "simulated I/O bus failure: outputs not delivered".into(),
-            ));
+            return Err(glitch);
         }
         self.outputs = *outputs;
         self.heaters_refreshed_at = now;
-        let mut shared = shared;
         self.actuate(&shared);
         self.publish_truth(&mut shared);
         Ok(())

@@ -2,8 +2,11 @@ use super::*;
 use tarsal_core::model::{FootRollerCommand, NodeMotion};
 use tarsal_core::units::PercentPerSecond;
 
+/// A simulator armed as the control loop arms it (the contactor starts open).
 fn sim() -> Simulator {
-    Simulator::new(Arc::new(ChairProfile::standard()))
+    let sim = Simulator::new(Arc::new(ChairProfile::standard()));
+    sim.kill_switch().rearm();
+    sim
 }
 
 fn secs(s: f64) -> Duration {
@@ -13,11 +16,11 @@ fn secs(s: f64) -> Duration {
 /// Writes `outputs` every 10 ms for `seconds`.
 fn drive(sim: &mut Simulator, from: f64, seconds: f64, outputs: &Outputs) -> SensorReadings {
     let mut t = from;
-    let mut last = sim.read(secs(t)).unwrap();
+    let mut last = sim.read(secs(t)).unwrap().readings;
     while t < from + seconds {
         sim.write(secs(t), outputs).unwrap();
         t += 0.01;
-        last = sim.read(secs(t)).unwrap();
+        last = sim.read(secs(t)).unwrap().readings;
     }
     last
 }
@@ -123,7 +126,7 @@ fn sensor_faults_follow_the_rail_convention() {
         mode: SensorFault::Open,
     });
     assert_eq!(
-        s.read(secs(0.1)).unwrap().temperatures[HeaterId::Water].0,
+        s.read(secs(0.1)).unwrap().readings.temperatures[HeaterId::Water].0,
         -55.0
     );
     h.inject(InjectedFault::Sensor {
@@ -131,7 +134,7 @@ fn sensor_faults_follow_the_rail_convention() {
         mode: SensorFault::Short,
     });
     assert_eq!(
-        s.read(secs(0.2)).unwrap().temperatures[HeaterId::Water].0,
+        s.read(secs(0.2)).unwrap().readings.temperatures[HeaterId::Water].0,
         150.0
     );
     h.inject(InjectedFault::Sensor {
@@ -139,7 +142,7 @@ fn sensor_faults_follow_the_rail_convention() {
         mode: SensorFault::NaN,
     });
     assert!(
-        s.read(secs(0.3)).unwrap().temperatures[HeaterId::Water]
+        s.read(secs(0.3)).unwrap().readings.temperatures[HeaterId::Water]
             .0
             .is_nan()
     );
@@ -148,7 +151,7 @@ fn sensor_faults_follow_the_rail_convention() {
         sensor: pad,
         mode: SensorFault::Stuck,
     });
-    let stuck = s.read(secs(0.4)).unwrap().temperatures[HeaterId::SolePad];
+    let stuck = s.read(secs(0.4)).unwrap().readings.temperatures[HeaterId::SolePad];
     let mut o = Outputs::SAFE;
     o.heater_power[HeaterId::SolePad] = Percent(100.0);
     let r = drive(&mut s, 0.4, 20.0, &o);
@@ -175,4 +178,26 @@ fn a_leak_wets_the_sensor_only_when_it_reaches_it() {
     });
     let r = drive(&mut s, 20.0, 1.0, &Outputs::SAFE);
     assert!(r.leak_detected);
+}
+
+#[test]
+fn the_contactor_starts_open_until_the_loop_arms_it() {
+    let s = Simulator::new(Arc::new(ChairProfile::standard()));
+    assert!(s.kill_switch().is_tripped());
+    assert!(!s.handle().truth().contactor_closed);
+}
+
+#[test]
+fn a_run_of_glitches_fails_that_many_exchanges_then_clears() {
+    let mut s = sim();
+    s.handle()
+        .inject(InjectedFault::BusGlitches { exchanges: 3 });
+    assert!(matches!(s.read(secs(0.0)), Err(HardwareError::Glitch(_))));
+    assert!(matches!(
+        s.write(secs(0.0), &Outputs::SAFE),
+        Err(HardwareError::Glitch(_))
+    ));
+    assert!(matches!(s.read(secs(0.01)), Err(HardwareError::Glitch(_))));
+    assert!(s.read(secs(0.02)).is_ok());
+    assert!(s.handle().faults().is_empty());
 }

@@ -12,11 +12,13 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 use tarsal_core::Engine;
-use tarsal_core::profile::{ChairProfile, STANDARD_PROFILE_NAME, STANDARD_PROFILE_TOML};
+use tarsal_core::hardware::Hardware;
+use tarsal_core::profile::{Backend, ChairProfile, STANDARD_PROFILE_NAME, STANDARD_PROFILE_TOML};
 use tarsal_core::session::{OptionValue, Outcome, SessionOptions};
 use tarsal_core::text::one_line;
 use tarsal_core::units::Intensity;
 use tarsal_core::wallclock::UnixMillis;
+use tarsal_linux::{BoardSettings, ChairBoardLink};
 use tarsal_plugin_host::{Library, ProgramSet, ProgramSources};
 use tarsal_runtime::{Chair, ChairHandle, ControlLoop, HandleError, LoopConfig, Pacing};
 use tarsal_sim::Simulator;
@@ -45,7 +47,7 @@ struct Args {
     /// Config file [default: /etc/tarsal/tarsald.toml when present]
     #[arg(long, value_name = "PATH")]
     config: Option<PathBuf>,
-    /// Run on the simulated chair (the only backend in this build)
+    /// Run on the simulated chair, whatever backend the profile names
     #[arg(long)]
     sim: bool,
     /// Chair profile [default: the built-in pedicure-standard profile]
@@ -162,7 +164,12 @@ fn run(args: Args) -> Result<ExitCode> {
     }
 
     let profile = Arc::new(load_profile(&config)?);
-    tracing::info!(model = %profile.chair.model, backend = "simulator", "chair profile loaded");
+    let backend = if args.sim {
+        Backend::Simulator
+    } else {
+        profile.chair.backend
+    };
+    tracing::info!(model = %profile.chair.model, backend = backend.code(), "chair profile loaded");
 
     let mqtt = config
         .mqtt
@@ -198,13 +205,12 @@ fn run(args: Args) -> Result<ExitCode> {
     let programs = ProgramSet::loading(library.clone());
 
     let period = Duration::from_secs(1) / config.service.tick_rate_hz;
-    let simulator = Simulator::new(Arc::clone(&profile));
-    let sim = simulator.handle();
+    let (hardware, sim) = open_hardware(backend, &profile)?;
     let chair = Chair::new(
         Engine::new(Arc::clone(&profile))
             .with_sanitation(policy, owed)
             .with_last_session(last_session),
-        simulator,
+        hardware,
         Box::new(programs),
         first_session,
         period,
@@ -260,7 +266,7 @@ fn run(args: Args) -> Result<ExitCode> {
             path: config.service.database.clone(),
             written: store_writer.written(),
         }),
-        simulator: Some(sim.clone()),
+        simulator: sim.clone(),
     };
     let result = runtime.block_on(async {
         let (loaded_tx, mut loaded) = tokio::sync::watch::channel(false);
@@ -283,7 +289,9 @@ fn run(args: Args) -> Result<ExitCode> {
         match &args.program {
             Some(program) => {
                 let _ = loaded.wait_for(|done| *done).await;
-                seat_simulated_client(&handle, &sim, program).await;
+                if let Some(sim) = &sim {
+                    seat_simulated_client(&handle, sim, program).await;
+                }
                 let auto_confirm = args.auto_confirm.map(Duration::from_secs);
                 run_one_session(&handle, program, session_options(&args)?, auto_confirm).await
             }
@@ -424,9 +432,30 @@ fn apply_flags(config: &mut Config, args: &Args) -> Result<()> {
     if let Some(f) = args.log_format {
         s.log_format = f;
     }
-    // The simulator is the only backend in this build; --sim says so explicitly.
-    let _ = args.sim;
     Ok(())
+}
+
+/// The chair's I/O for `backend`, and the simulator's handle when it is simulated.
+fn open_hardware(
+    backend: Backend,
+    profile: &Arc<ChairProfile>,
+) -> Result<(Box<dyn Hardware>, Option<tarsal_sim::SimHandle>)> {
+    match backend {
+        Backend::Simulator => {
+            let simulator = Simulator::new(Arc::clone(profile));
+            let handle = simulator.handle();
+            Ok((Box::new(simulator), Some(handle)))
+        }
+        Backend::ChairBoard => {
+            let settings =
+                BoardSettings::from_profile(profile).map_err(|e| config_problem(e.to_string()))?;
+            let address = settings.address;
+            let link = ChairBoardLink::connect(settings)
+                .with_context(|| format!("bringing up the chair board at {address}"))?;
+            tracing::info!(%address, boot_id = link.health().boot_id, "chair board connected");
+            Ok((Box::new(link), None))
+        }
+    }
 }
 
 fn init_logging(format: LogFormat, level: &str) -> Result<()> {

@@ -67,6 +67,7 @@ struct Session {
     initials: Vec<String>,
 }
 
+/// The chair's state machine and everything it knows, advanced one tick at a time.
 pub struct Engine {
     profile: Arc<ChairProfile>,
     supervisor: Supervisor,
@@ -92,6 +93,7 @@ pub struct Engine {
 }
 
 impl Engine {
+    /// An idle engine for the chair described by `profile`.
     pub fn new(profile: Arc<ChairProfile>) -> Self {
         Self {
             supervisor: Supervisor::new(Arc::clone(&profile)),
@@ -164,18 +166,22 @@ impl Engine {
         self.revision
     }
 
+    /// The chair profile the engine runs with.
     pub fn profile(&self) -> &Arc<ChairProfile> {
         &self.profile
     }
 
+    /// The chair's current state.
     pub fn state(&self) -> ChairState {
         self.state
     }
 
+    /// The outputs the supervisor let through at the last tick.
     pub fn outputs(&self) -> &Outputs {
         self.supervisor.outputs()
     }
 
+    /// Latched faults, oldest first.
     pub fn faults(&self) -> &[Fault] {
         &self.faults
     }
@@ -190,10 +196,12 @@ impl Engine {
         self.events.drain(..)
     }
 
+    /// Whether events are waiting for [`Engine::drain_events`].
     pub fn has_events(&self) -> bool {
         !self.events.is_empty()
     }
 
+    /// A snapshot of the chair for clients.
     pub fn status(&self) -> ChairStatus {
         ChairStatus {
             at: self.now,
@@ -330,6 +338,7 @@ impl Engine {
             .join(", ")
     }
 
+    /// Carries out a client's command, or says why it was refused.
     pub fn command(&mut self, command: Command) -> Result<(), Refusal> {
         match command {
             Command::Bath(action) => self.bath_action(action),

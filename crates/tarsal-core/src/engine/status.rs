@@ -13,21 +13,30 @@ use std::time::Duration;
 /// The running session as clients see it.
 #[derive(Clone, Debug)]
 pub struct SessionStatus {
+    /// The session's id.
     pub id: SessionId,
+    /// The program being run.
     pub program: Arc<ProgramInfo>,
+    /// The options the session was started with.
     pub options: Arc<SessionOptions>,
+    /// Intensity in force (staff may change it during the session).
     pub intensity: Intensity,
+    /// Whether heat is on (staff may switch it during the session).
     pub heat: bool,
     /// Index into the program's steps.
     pub step: u32,
+    /// How far the program is, 0–1.
     pub progress: f64,
     /// Program time, pauses excluded.
     pub elapsed: Duration,
+    /// Expected time left, capped at what the session may still last.
     pub remaining: Duration,
+    /// The program waits for staff to confirm the current step.
     pub awaiting_staff: bool,
 }
 
 impl SessionStatus {
+    /// Title of the current step.
     pub fn step_title(&self) -> &str {
         self.program.step_title(self.step as usize)
     }
@@ -38,14 +47,19 @@ impl SessionStatus {
 pub struct ChairStatus {
     /// Engine clock.
     pub at: Duration,
+    /// The chair's state.
     pub state: ChairState,
+    /// The current session, if any (preparing to finishing).
     pub session: Option<SessionStatus>,
     /// Latched faults, oldest first.
     pub faults: Arc<[Fault]>,
+    /// Where the latched emergency stop came from, if one is latched.
     pub estop: Option<StopSource>,
     /// The last session that ended, and how.
     pub last_session: Option<(SessionId, Outcome)>,
+    /// Sensor readings of the last tick.
     pub sensors: SensorReadings,
+    /// What the supervisor let through to the hardware at the last tick.
     pub outputs: Outputs,
     /// Heater setpoints in force.
     pub setpoints: Heaters<Option<Celsius>>,

@@ -20,6 +20,7 @@ pub(super) fn show(v: f64) -> String {
 pub struct OutOfDomain {
     /// e.g. `feet.left.position`.
     pub field: String,
+    /// The value given, as text (`NaN` included).
     pub value: String,
     /// What the field may be, in words.
     pub allowed: &'static str,

@@ -53,7 +53,9 @@ pub const REPORT_INTERVAL: Duration = Duration::from_secs(10);
 /// What the supervisor is asked to let through this tick.
 #[derive(Clone, Copy, Debug)]
 pub struct Demand<'a> {
+    /// What the requester asks for this tick.
     pub request: &'a Request,
+    /// Intensity in force: which pressure ceilings apply.
     pub intensity: Intensity,
     /// Heat allowed (pads and water heater).
     pub heat: bool,
@@ -74,6 +76,7 @@ pub struct Demand<'a> {
 /// in force when the wait began, never more.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct StaffHold {
+    /// Water setpoint in force when the wait began; `None` keeps the water heater off.
     pub water: Option<Celsius>,
 }
 
@@ -125,6 +128,7 @@ pub struct Verdict {
     pub faulted: bool,
 }
 
+/// The safety supervisor: turns requests into outputs within the chair's limits and detects faults.
 pub struct Supervisor {
     profile: Arc<ChairProfile>,
     outputs: Outputs,
@@ -146,6 +150,7 @@ pub struct Supervisor {
 }
 
 impl Supervisor {
+    /// A supervisor for the chair described by `profile`, starting from the safe state.
     pub fn new(profile: Arc<ChairProfile>) -> Self {
         let monitors =
             Heaters(HeaterId::ALL.map(|h| profile.heater(h).map(|s| HeaterMonitor::new(h, s))));
@@ -171,6 +176,7 @@ impl Supervisor {
         self.reported_at = [None; conditions::COUNT as usize];
     }
 
+    /// The chair profile it enforces.
     pub fn profile(&self) -> &Arc<ChairProfile> {
         &self.profile
     }
