@@ -53,7 +53,7 @@ cargo test --workspace --profile ci --features "$SYSTEM_TIER"
 
 log "benchmark smoke run (numbers for docs/PERFORMANCE.md come from full runs)"
 # --workspace: the same features as the build above, so nothing compiles again.
-cargo bench --workspace --profile ci --bench engine --bench plugins --bench estop -- --quick
+cargo bench --workspace --profile ci --bench engine --bench plugins --bench estop --bench board_link -- --quick
 scripts/bench-fleet.sh --profile ci --chairs 20 --commands 50 --window 3
 
 log "all tests passed in $((SECONDS - started)) s"

@@ -12,7 +12,7 @@ use tarsal_core::hardware::HardwareProblem;
 use tarsal_core::model::{HeaterId, Request};
 use tarsal_core::profile::ChairProfile;
 use tarsal_core::units::{Celsius, Percent};
-use tarsal_linux::{BoardSettings, ChairBoardLink, ConnectError};
+use tarsal_linux::{BoardAddress, BoardSettings, ChairBoardLink, ConnectError};
 use tarsal_sim::Simulator;
 use tarsal_sim_board::{BoardClock, BoardFaults, SimBoard};
 
@@ -23,9 +23,16 @@ fn warm_pads() -> Request {
     r
 }
 
-/// A bench rig running a session that heats the pads.
+/// A bench rig over Modbus TCP running a session that heats the pads.
 fn heating_rig(edit: impl FnOnce(&mut ChairProfile)) -> (Rig, tarsal_core::session::SessionId) {
-    on_bench(Bench::ModbusTcp, || {
+    heating_rig_on(Bench::ModbusTcp, edit)
+}
+
+fn heating_rig_on(
+    bench: Bench,
+    edit: impl FnOnce(&mut ChairProfile),
+) -> (Rig, tarsal_core::session::SessionId) {
+    on_bench(bench, || {
         let mut rig = Rig::with_profile(edit);
         let session = rig.start_script(|_| warm_pads());
         rig.run_for(secs(2));
@@ -51,8 +58,13 @@ fn stored_problem(rig: &Rig) -> String {
 #[test]
 fn a_board_that_restarts_is_a_fault_and_stays_safe() {
     let (mut rig, session) = heating_rig(|_| {});
+    let closings = board(&rig).contactor_closings();
     board(&rig).restart();
-    rig.run_until_event("fault.hardware", secs(1));
+    // The host writes its outputs before it reads the new boot id; the
+    // board keeps its contactor open until the host acknowledges that id.
+    rig.tick();
+    assert_eq!(rig.count("fault.hardware"), 1, "{:?}", rig.codes());
+    assert_eq!(board(&rig).contactor_closings(), closings, "re-energised");
     rig.assert_faulted_safe("fault.hardware", Some(session));
     assert_eq!(stored_problem(&rig), HardwareProblem::BoardRestarted.code());
     // The restarted board is accepted after the fault: a reset rearms the chair.
@@ -136,7 +148,7 @@ fn a_device_that_is_not_a_chair_board_is_refused_at_start() {
         ..BoardFaults::default()
     });
     let settings = BoardSettings {
-        address: served.address,
+        address: BoardAddress::Tcp(served.address),
         unit_id: 1,
         poll_interval: Duration::from_millis(10),
         response_timeout: Duration::from_secs(5),
@@ -150,9 +162,11 @@ fn a_device_that_is_not_a_chair_board_is_refused_at_start() {
 
     // Nothing listening at all.
     let nowhere = BoardSettings {
-        address: format!("127.0.0.1:{}", support::free_port())
-            .parse()
-            .unwrap(),
+        address: BoardAddress::Tcp(
+            format!("127.0.0.1:{}", support::free_port())
+                .parse()
+                .unwrap(),
+        ),
         ..settings
     };
     let err = ChairBoardLink::connect(nowhere).err().expect("unreachable");
@@ -185,4 +199,30 @@ fn dropping_the_backend_leaves_the_board_safe() {
     drop(rig);
     assert!(sim.kill_switch_tripped());
     assert!(sim.truth().heater_power.0.iter().all(|p| p.0 == 0.0));
+}
+
+#[test]
+fn checksum_errors_on_the_serial_line_are_glitches_until_they_persist() {
+    let (mut rig, session) = heating_rig_on(Bench::ModbusRtu, |_| {});
+    // One corrupted answer: a glitch, ridden out.
+    rig_line(&rig).corrupt_next(1);
+    rig.run_for(secs(1));
+    assert_eq!(rig.count("fault.hardware"), 0, "{:?}", rig.codes());
+    // Every answer corrupted: the link is lost.
+    rig_line(&rig).corrupt_next(u32::MAX);
+    rig.run_until_event("fault.hardware", secs(1));
+    let problem = stored_problem(&rig);
+    assert!(
+        problem == HardwareProblem::LinkLost.code()
+            || problem == HardwareProblem::StaleSample.code(),
+        "{problem}"
+    );
+    // The line heals; the trip reaches the board.
+    rig_line(&rig).corrupt_next(0);
+    rig.tick();
+    rig.assert_faulted_safe("fault.hardware", Some(session));
+}
+
+fn rig_line(rig: &Rig) -> &tarsal_sim_board::serial_line::SerialLine {
+    rig.chair.hardware().serial_line().expect("the RTU bench")
 }

@@ -42,10 +42,11 @@ use tarsal_core::program::{
 use tarsal_core::session::{ChairState, SessionId, SessionOptions};
 use tarsal_core::units::{Celsius, Litres};
 use tarsal_core::wallclock::UnixMillis;
-use tarsal_linux::{BoardSettings, ChairBoardLink};
+use tarsal_linux::{BoardAddress, BoardSettings, ChairBoardLink};
 use tarsal_runtime::Chair;
 use tarsal_sim::{InjectedFault, SimHandle, Simulator};
-use tarsal_sim_board::{BoardClock, SimBoard, TcpBoard};
+use tarsal_sim_board::serial_line::SerialLine;
+use tarsal_sim_board::{BoardClock, SimBoard};
 use tarsal_store::{EventQuery, EventRow, Store};
 
 pub const TICK: Duration = Duration::from_millis(10);
@@ -57,6 +58,8 @@ pub const TICK: Duration = Duration::from_millis(10);
 pub enum Bench {
     InProcess,
     ModbusTcp,
+    /// Modbus RTU on a serial line of two pseudo-terminals.
+    ModbusRtu,
 }
 
 thread_local! {
@@ -71,7 +74,8 @@ pub fn on_bench<T>(bench: Bench, test: impl FnOnce() -> T) -> T {
     result
 }
 
-/// Writes the same tests once per bench: `mod in_process` and `mod over_modbus_tcp`.
+/// Writes the same tests once per bench: `mod in_process`, `mod over_modbus_tcp`
+/// and `mod over_modbus_rtu`.
 #[macro_export]
 macro_rules! on_every_bench {
     ($( $(#[$meta:meta])* fn $name:ident() $body:block )*) => {
@@ -83,6 +87,10 @@ macro_rules! on_every_bench {
             use super::*;
             $( $(#[$meta])* fn $name() { support::on_bench(support::Bench::ModbusTcp, || $body) } )*
         }
+        mod over_modbus_rtu {
+            use super::*;
+            $( $(#[$meta])* fn $name() { support::on_bench(support::Bench::ModbusRtu, || $body) } )*
+        }
     };
 }
 
@@ -91,7 +99,11 @@ pub enum RigHardware {
     InProcess(Box<Simulator>),
     Board {
         link: ChairBoardLink,
-        served: TcpBoard,
+        board: Arc<SimBoard>,
+        /// The serial line, on the RTU bench.
+        line: Option<SerialLine>,
+        /// The server's thread and whatever else must live as long.
+        _served: Box<dyn std::any::Any + Send>,
     },
 }
 
@@ -105,20 +117,58 @@ impl RigHardware {
         let sim = Simulator::new(Arc::clone(profile));
         match bench {
             Bench::InProcess => Self::InProcess(Box::new(sim)),
-            Bench::ModbusTcp => {
+            Bench::ModbusTcp | Bench::ModbusRtu => {
                 let board = Arc::new(SimBoard::new(sim, BoardClock::Host));
-                let served = tarsal_sim_board::serve_tcp(board, "127.0.0.1:0".parse().unwrap())
+                let (address, line, served, response_timeout): (
+                    _,
+                    _,
+                    Box<dyn std::any::Any + Send>,
+                    _,
+                ) = if bench == Bench::ModbusTcp {
+                    let served = tarsal_sim_board::serve_tcp(
+                        Arc::clone(&board),
+                        "127.0.0.1:0".parse().unwrap(),
+                    )
                     .expect("simulated board listens");
+                    (
+                        BoardAddress::Tcp(served.address),
+                        None,
+                        Box::new(served),
+                        Duration::from_secs(5),
+                    )
+                } else {
+                    let line = SerialLine::open().expect("a pseudo-terminal pair");
+                    let served =
+                        tarsal_sim_board::serve_serial(Arc::clone(&board), line.board(), 115_200)
+                            .expect("simulated board opens its serial port");
+                    let address = BoardAddress::Serial {
+                        path: line.host().to_owned(),
+                        baud: 115_200,
+                    };
+                    // A corrupted answer costs a whole timeout: keep it short
+                    // (a late answer is a glitch, and glitches are ridden out).
+                    (
+                        address,
+                        Some(line),
+                        Box::new(served),
+                        Duration::from_millis(500),
+                    )
+                };
                 let link = ChairBoardLink::connect(BoardSettings {
-                    address: served.address,
+                    address,
                     unit_id: 1,
                     // Lockstep: the rig asks for every exchange itself.
                     poll_interval: Duration::from_secs(3600),
-                    response_timeout: Duration::from_secs(5),
+                    response_timeout,
                     hold: profile.outputs.heater_hold,
                 })
                 .expect("the Modbus backend connects to the simulated board");
-                Self::Board { link, served }
+                Self::Board {
+                    link,
+                    board,
+                    line,
+                    _served: served,
+                }
             }
         }
     }
@@ -127,7 +177,7 @@ impl RigHardware {
     pub fn with_sim<T>(&mut self, f: impl FnOnce(&mut Simulator) -> T) -> T {
         match self {
             Self::InProcess(sim) => f(sim),
-            Self::Board { served, .. } => served.board.with_sim(f),
+            Self::Board { board, .. } => board.with_sim(f),
         }
     }
 
@@ -135,7 +185,15 @@ impl RigHardware {
     pub fn board(&self) -> Option<&SimBoard> {
         match self {
             Self::InProcess(_) => None,
-            Self::Board { served, .. } => Some(&served.board),
+            Self::Board { board, .. } => Some(board),
+        }
+    }
+
+    /// The serial line, on the RTU bench.
+    pub fn serial_line(&self) -> Option<&SerialLine> {
+        match self {
+            Self::Board { line, .. } => line.as_ref(),
+            Self::InProcess(_) => None,
         }
     }
 
@@ -209,7 +267,7 @@ impl Rig {
     ) -> Self {
         let bench = BENCH.get();
         let mut profile = ChairProfile::standard();
-        if bench == Bench::ModbusTcp {
+        if bench != Bench::InProcess {
             // Ages are real time and the rig runs at virtual speed: allow
             // the most a profile may, so a stalled test thread is no fault.
             profile.io.max_sample_age = Duration::from_secs(1);

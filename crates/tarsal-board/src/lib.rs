@@ -29,7 +29,7 @@ pub const INPUTS_LEN: u16 = 20;
 /// First holding register (functions 03/06/16) of the board's output block.
 pub const OUTPUTS_START: u16 = 100;
 /// Number of holding registers the host writes in one request.
-pub const OUTPUTS_LEN: u16 = 27;
+pub const OUTPUTS_LEN: u16 = 28;
 
 /// Register addresses, by name (docs/hardware.md has the same table).
 pub mod register {
@@ -77,6 +77,10 @@ pub mod register {
     pub const CALF_LEFT: u16 = 119;
     /// Holding: the right calf unit, laid out as the left.
     pub const CALF_RIGHT: u16 = 123;
+    /// Holding: the `BOOT_ID` the host last read. The contactor closes only
+    /// while it matches: a board that restarted stays off until the host has
+    /// seen the restart.
+    pub const BOOT_ACK: u16 = 127;
 }
 
 /// `MAGIC`'s value: ASCII "TS".
@@ -195,6 +199,8 @@ pub struct BoardOutputs {
     pub hold: Duration,
     /// The host's clock, as a heartbeat (wraps after 49 days).
     pub heartbeat: Duration,
+    /// The board's boot id as the host knows it.
+    pub boot_ack: u16,
     /// What every actuator should do.
     pub outputs: Outputs,
 }
@@ -348,6 +354,7 @@ impl BoardOutputs {
         for side in Side::ALL {
             words.extend(calf_words(&o.calves[side]));
         }
+        words.push(self.boot_ack);
         words
     }
 
@@ -401,6 +408,7 @@ impl BoardOutputs {
             contactor,
             hold: Duration::from_millis(u64::from(at(register::HOLD_MS))).min(HOLD_CAP),
             heartbeat: Duration::from_millis(beat),
+            boot_ack: at(register::BOOT_ACK),
             outputs: Outputs {
                 feet: Sided([
                     roller(register::FOOT_ROLLER_LEFT)?,

@@ -124,6 +124,7 @@ fn outputs_round_trip_with_contactor_hold_and_heartbeat() {
         contactor: true,
         hold: Duration::from_secs(5),
         heartbeat: Duration::from_millis(0x0001_2345),
+        boot_ack: 0xBEEF,
         outputs: some_outputs(),
     };
     let words = out.encode();
@@ -145,6 +146,7 @@ fn the_hold_time_is_capped_and_bad_values_are_refused() {
         contactor: false,
         hold: Duration::from_secs(60),
         heartbeat: Duration::ZERO,
+        boot_ack: 1,
         outputs: Outputs::SAFE,
     };
     let mut words = out.encode();
@@ -163,6 +165,7 @@ fn the_hold_time_is_capped_and_bad_values_are_refused() {
 #[test]
 fn the_register_table_is_contiguous() {
     assert_eq!(register::CELL_PRESSURES + 6, INPUTS_START + INPUTS_LEN);
-    assert_eq!(register::CALF_RIGHT + 4, OUTPUTS_START + OUTPUTS_LEN);
+    assert_eq!(register::CALF_RIGHT + 4, register::BOOT_ACK);
+    assert_eq!(register::BOOT_ACK + 1, OUTPUTS_START + OUTPUTS_LEN);
     assert_eq!(register::FOOT_ROLLER_RIGHT, register::FOOT_ROLLER_LEFT + 5);
 }

@@ -117,12 +117,20 @@ impl Default for IoLimits {
 }
 
 /// The chair board's link: a Tarsal chair board speaking the register map of
-/// docs/hardware.md over Modbus TCP.
+/// docs/hardware.md over Modbus TCP or Modbus RTU on a serial line; exactly
+/// one of `tcp` and `serial`.
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ChairBoardSpec {
-    /// `host:port` of a Modbus TCP board or gateway (`tcp = "192.168.7.2:502"`).
-    pub tcp: String,
+    /// `IP:port` of a Modbus TCP board or gateway (`tcp = "192.168.7.2:502"`).
+    #[serde(default)]
+    pub tcp: Option<String>,
+    /// The serial port of an RS-485 board, Modbus RTU (`serial = "/dev/ttyUSB0"`).
+    #[serde(default)]
+    pub serial: Option<String>,
+    /// The serial line's speed, bit/s (`baud`, default 115200).
+    #[serde(default = "default_baud")]
+    pub baud: u32,
     /// The board's Modbus unit id (`unit_id`, 1–247).
     #[serde(default = "default_unit_id")]
     pub unit_id: u8,
@@ -144,6 +152,10 @@ pub struct ChairBoardSpec {
 
 fn default_unit_id() -> u8 {
     1
+}
+
+fn default_baud() -> u32 {
+    115_200
 }
 
 fn default_poll_interval() -> Duration {
@@ -229,6 +241,19 @@ pub struct FootRollerSpec {
     /// Where the carriages rest between sessions, 0 % = toes (`park_position_pct`).
     #[serde(rename = "park_position_pct")]
     pub park_position: Percent,
+    /// Readings the carriage position sensor can give; outside means open or
+    /// shorted (`position_sensor_range_pct`).
+    #[serde(
+        rename = "position_sensor_range_pct",
+        default = "default_position_sensor_range"
+    )]
+    pub position_sensor_range: [Percent; 2],
+    /// Readings the motor current sensor can give (`current_sensor_range_a`).
+    #[serde(
+        rename = "current_sensor_range_a",
+        default = "default_current_sensor_range"
+    )]
+    pub current_sensor_range: [Amps; 2],
 }
 
 impl FootRollerSpec {
@@ -264,6 +289,25 @@ pub struct CalfUnitSpec {
     /// A cell reading this far above the highest ceiling is a fault (`overpressure_margin_pct`).
     #[serde(rename = "overpressure_margin_pct")]
     pub overpressure_margin: Percent,
+    /// Readings a cell pressure sensor can give; outside means open or
+    /// shorted (`pressure_sensor_range_pct`).
+    #[serde(
+        rename = "pressure_sensor_range_pct",
+        default = "default_cell_sensor_range"
+    )]
+    pub pressure_sensor_range: [Percent; 2],
+}
+
+fn default_position_sensor_range() -> [Percent; 2] {
+    [Percent(-5.0), Percent(105.0)]
+}
+
+fn default_current_sensor_range() -> [Amps; 2] {
+    [Amps(-0.5), Amps(15.0)]
+}
+
+fn default_cell_sensor_range() -> [Percent; 2] {
+    [Percent(-5.0), Percent(110.0)]
 }
 
 impl CalfUnitSpec {
@@ -696,6 +740,23 @@ impl ChairProfile {
                 &k("stall_time_ms"),
             );
             c.range(f.park_position.0, 0.0, 100.0, &k("park_position_pct"), "%");
+            let [lo, hi] = f.position_sensor_range;
+            c.require(
+                lo.0 <= 0.0 && hi.0 >= 100.0 && hi.0 <= 1000.0,
+                &k("position_sensor_range_pct"),
+                || format!("[{lo}, {hi}] must reach from 0 % or below to 100 % or above"),
+            );
+            let [lo, hi] = f.current_sensor_range;
+            c.require(
+                lo.0 <= 0.0 && hi > f.stall_current && hi.0 <= 1000.0,
+                &k("current_sensor_range_a"),
+                || {
+                    format!(
+                        "[{lo}, {hi}] must reach from 0 A or below to above the stall current ({})",
+                        f.stall_current
+                    )
+                },
+            );
         }
         if let Some(u) = &self.calf_units {
             check_ceilings(
@@ -722,6 +783,17 @@ impl ChairProfile {
                 50.0,
                 "calf_units.overpressure_margin_pct",
                 "%",
+            );
+            let [lo, hi] = u.pressure_sensor_range;
+            c.require(
+                lo.0 <= 0.0 && hi > u.overpressure_limit() && hi.0 <= 1000.0,
+                "calf_units.pressure_sensor_range_pct",
+                || {
+                    format!(
+                        "[{lo}, {hi}] must reach from 0 % or below to above the overpressure limit ({})",
+                        u.overpressure_limit()
+                    )
+                },
             );
         }
         if let Some(h) = &self.heat_pads.sole {
@@ -893,16 +965,31 @@ fn check_bath(c: &mut Checker<'_>, b: &BathSpec) {
 }
 
 fn check_chair_board(c: &mut Checker<'_>, b: &ChairBoardSpec) {
-    c.require(
-        b.tcp.parse::<std::net::SocketAddr>().is_ok(),
-        "chair_board.tcp",
-        || {
-            format!(
-                "{:?} is not an address; allowed: IP:port, e.g. \"192.168.7.2:502\"",
-                b.tcp
-            )
-        },
-    );
+    match (&b.tcp, &b.serial) {
+        (Some(tcp), None) => c.require(
+            tcp.parse::<std::net::SocketAddr>().is_ok(),
+            "chair_board.tcp",
+            || format!("{tcp:?} is not an address; allowed: IP:port, e.g. \"192.168.7.2:502\""),
+        ),
+        (None, Some(serial)) => {
+            c.require(serial.starts_with('/'), "chair_board.serial", || {
+                format!("{serial:?} is not a device path; e.g. \"/dev/ttyUSB0\"")
+            });
+            c.require(
+                [9_600, 19_200, 38_400, 57_600, 115_200, 230_400, 460_800].contains(&b.baud),
+                "chair_board.baud",
+                || {
+                    format!(
+                        "{} is not a supported speed; allowed: 9600, 19200, 38400, 57600, 115200, 230400, 460800",
+                        b.baud
+                    )
+                },
+            );
+        }
+        _ => c.require(false, "chair_board", || {
+            "give exactly one of `tcp` (Modbus TCP) and `serial` (Modbus RTU)".into()
+        }),
+    }
     c.require(
         (1..=247).contains(&b.unit_id),
         "chair_board.unit_id",
@@ -1052,6 +1139,74 @@ mod tests {
             Some("chair.backend"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn a_chair_board_backend_needs_its_table_and_a_usable_one() {
+        let text = with("backend = \"simulator\"", "backend = \"chair_board\"");
+        let err = ChairProfile::parse("p.toml", &text).unwrap_err();
+        assert_eq!(
+            err.problems[0].key.as_deref(),
+            Some("chair.backend"),
+            "{err}"
+        );
+        assert!(err.to_string().contains("[chair_board]"), "{err}");
+
+        let board = format!("{text}\n[chair_board]\ntcp = \"board.local\"\nunit_id = 0\n");
+        let err = ChairProfile::parse("p.toml", &board).unwrap_err();
+        let keys: Vec<_> = err
+            .problems
+            .iter()
+            .filter_map(|p| p.key.as_deref())
+            .collect();
+        assert_eq!(keys, ["chair_board.tcp", "chair_board.unit_id"], "{err}");
+        assert!(err.to_string().contains("1 to 247"), "{err}");
+
+        let both =
+            format!("{text}\n[chair_board]\ntcp = \"10.0.0.2:502\"\nserial = \"/dev/ttyS1\"\n");
+        let err = ChairProfile::parse("p.toml", &both).unwrap_err();
+        assert!(err.to_string().contains("exactly one of"), "{err}");
+        let serial = format!("{text}\n[chair_board]\nserial = \"/dev/ttyS1\"\nbaud = 1234\n");
+        let err = ChairProfile::parse("p.toml", &serial).unwrap_err();
+        assert_eq!(
+            err.problems[0].key.as_deref(),
+            Some("chair_board.baud"),
+            "{err}"
+        );
+
+        let good = format!("{text}\n[chair_board]\ntcp = \"192.168.7.2:502\"\n");
+        let profile = ChairProfile::parse("p.toml", &good).unwrap();
+        let spec = profile.chair_board.unwrap();
+        assert_eq!(
+            (spec.unit_id, spec.poll_interval),
+            (1, Duration::from_millis(10))
+        );
+    }
+
+    #[test]
+    fn sensor_ranges_come_from_the_profile_and_must_cover_the_working_range() {
+        let text = with(
+            "position_sensor_range_pct = [-5.0, 105.0]",
+            "position_sensor_range_pct = [-5.0, 95.0]",
+        );
+        let err = ChairProfile::parse("p.toml", &text).unwrap_err();
+        assert_eq!(
+            err.problems[0].key.as_deref(),
+            Some("foot_rollers.position_sensor_range_pct"),
+            "{err}"
+        );
+        let text = with(
+            "current_sensor_range_a = [-0.5, 15.0]",
+            "current_sensor_range_a = [-0.5, 2.0]",
+        );
+        let err = ChairProfile::parse("p.toml", &text).unwrap_err();
+        assert!(err.to_string().contains("stall current"), "{err}");
+        let text = with(
+            "pressure_sensor_range_pct = [-5.0, 110.0]",
+            "pressure_sensor_range_pct = [-5.0, 80.0]",
+        );
+        let err = ChairProfile::parse("p.toml", &text).unwrap_err();
+        assert!(err.to_string().contains("overpressure limit"), "{err}");
     }
 
     #[test]

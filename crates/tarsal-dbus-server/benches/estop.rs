@@ -11,6 +11,11 @@
 //!     cargo bench -p tarsal-dbus-server --bench estop            # 1,000 stops
 //!     cargo bench -p tarsal-dbus-server --bench estop -- --quick # 100, a smoke run
 //!
+//! It runs twice: on the simulator in the service's process, and on the
+//! simulator served as a chair board over Modbus TCP on loopback, driven by
+//! the real Modbus backend (polling every 10 ms) — there the last column is
+//! the board's own record of the moment its contactor opened.
+//!
 //! Each round starts the demo program, lets the rollers run a few ticks, sends
 //! `EmergencyStop`, then resets. Then a tenth as many rounds with the control
 //! loop stuck (its thread held in a hardware read for 150 ms, under the
@@ -32,8 +37,10 @@ use tarsal_core::{ChairProfile, Engine};
 use tarsal_dbus::Bus;
 use tarsal_dbus::client::Chair1Proxy;
 use tarsal_dbus_server::{ServeOptions, serve};
+use tarsal_linux::{BoardAddress, BoardSettings, ChairBoardLink};
 use tarsal_runtime::{Chair, ControlLoop, LoopConfig, Pacing};
 use tarsal_sim::Simulator;
+use tarsal_sim_board::{BoardClock, SimBoard};
 
 /// Notes the first moment safe outputs reach the hardware, and the first
 /// moment the kill switch trips, after being armed; and holds the loop's
@@ -64,7 +71,7 @@ impl SafeProbe {
 }
 
 struct ProbedHardware {
-    inner: Simulator,
+    inner: Box<dyn Hardware>,
     power: Arc<dyn KillSwitch>,
     probe: SafeProbe,
 }
@@ -160,21 +167,92 @@ fn micros(d: Duration) -> String {
     format!("{:.0} µs", d.as_secs_f64() * 1e6)
 }
 
+/// Where the rounds run.
+enum Rig {
+    Simulator,
+    ModbusTcp(Arc<SimBoard>, std::net::SocketAddr),
+}
+
+/// One series of measurements, sorted.
+type Series = Vec<(&'static str, Vec<Duration>)>;
+
 fn main() {
     let quick = std::env::args().any(|a| a == "--quick");
     let rounds = if quick { 100 } else { 1_000 };
     let bus = PrivateBus::start();
-
     let profile = Arc::new(ChairProfile::standard());
+
+    let in_process = measure(&bus, &profile, Rig::Simulator, rounds);
+    let board = Arc::new(SimBoard::new(
+        Simulator::new(Arc::clone(&profile)),
+        BoardClock::Wall,
+    ));
+    let served = tarsal_sim_board::serve_tcp(
+        Arc::clone(&board),
+        "127.0.0.1:0".parse().expect("an address"),
+    )
+    .expect("the simulated board listens");
+    let over_tcp = measure(
+        &bus,
+        &profile,
+        Rig::ModbusTcp(board, served.address),
+        rounds,
+    );
+    drop(served);
+
+    let stuck_rounds = rounds / 10;
+    for (title, series) in [
+        ("the simulator in the service's process", in_process),
+        (
+            "a chair board over Modbus TCP (loopback, 10 ms poll)",
+            over_tcp,
+        ),
+    ] {
+        println!(
+            "\nEmergencyStop over D-Bus on {title}: {rounds} calls with the loop running and {stuck_rounds} with it stuck (private dbus-daemon, 100 Hz loop)\n"
+        );
+        println!("| measure | p50 | p99 | max |");
+        println!("|---|---|---|---|");
+        for (what, samples) in &series {
+            println!(
+                "| {what} | {} | {} | {} |",
+                micros(percentile(samples, 0.5)),
+                micros(percentile(samples, 0.99)),
+                micros(*samples.last().expect("samples"))
+            );
+        }
+    }
+}
+
+fn measure(bus: &PrivateBus, profile: &Arc<ChairProfile>, rig: Rig, rounds: usize) -> Series {
     let probe = SafeProbe::default();
-    let simulator = Simulator::new(Arc::clone(&profile));
+    let inner: Box<dyn Hardware> = match &rig {
+        Rig::Simulator => Box::new(Simulator::new(Arc::clone(profile))),
+        Rig::ModbusTcp(_, address) => {
+            let address = BoardAddress::Tcp(*address);
+            Box::new(
+                ChairBoardLink::connect(BoardSettings {
+                    address,
+                    unit_id: 1,
+                    poll_interval: Duration::from_millis(10),
+                    response_timeout: Duration::from_millis(50),
+                    hold: profile.outputs.heater_hold,
+                })
+                .expect("the Modbus backend connects"),
+            )
+        }
+    };
+    let board = match rig {
+        Rig::Simulator => None,
+        Rig::ModbusTcp(board, _) => Some(board),
+    };
     let hardware = ProbedHardware {
-        power: simulator.kill_switch(),
-        inner: simulator,
+        power: inner.kill_switch(),
+        inner,
         probe: probe.clone(),
     };
     let chair = Chair::new(
-        Engine::new(Arc::clone(&profile)),
+        Engine::new(Arc::clone(profile)),
         hardware,
         Box::new(BuiltinCatalog::default()),
         SessionId(1),
@@ -196,6 +274,7 @@ fn main() {
     // The service side, as tarsald runs it: its own thread and runtime.
     let service_bus = Bus::Address(bus.address.clone());
     let handle = control.handle();
+    let profile = Arc::clone(profile);
     let (ready_tx, ready_rx) = std::sync::mpsc::channel();
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
     let service = std::thread::spawn(move || {
@@ -224,7 +303,7 @@ fn main() {
         .build()
         .expect("client runtime");
     let stuck_rounds = rounds / 10;
-    let (to_safe, to_reply, to_cut, stuck_cut, stuck_reply) = runtime.block_on(async {
+    let (to_safe, to_reply, to_cut, on_board, stuck_cut, stuck_reply) = runtime.block_on(async {
         let connection = zbus::connection::Builder::address(bus.address.as_str())
             .build()
             .await
@@ -233,7 +312,9 @@ fn main() {
         let mut to_safe = Vec::with_capacity(rounds);
         let mut to_reply = Vec::with_capacity(rounds);
         let mut to_cut = Vec::with_capacity(rounds);
+        let mut on_board = Vec::with_capacity(rounds);
         for _ in 0..rounds {
+            let closings = board.as_ref().map(|b| b.contactor_closings());
             chair
                 .start_program("demo", HashMap::new())
                 .await
@@ -254,7 +335,28 @@ fn main() {
             to_safe.push(safe.duration_since(sent));
             to_reply.push(replied.duration_since(sent));
             to_cut.push(cut.duration_since(sent));
+            if let Some(board) = &board {
+                // The board's own record of its contactor opening.
+                let deadline = Instant::now() + Duration::from_secs(1);
+                loop {
+                    if let Some(at) = board.went_safe_at().filter(|at| *at > sent) {
+                        on_board.push(at.duration_since(sent));
+                        break;
+                    }
+                    assert!(
+                        Instant::now() < deadline,
+                        "the board never opened its contactor"
+                    );
+                    tokio::time::sleep(Duration::from_micros(200)).await;
+                }
+            }
             chair.reset_fault().await.expect("reset after the stop");
+            // Let the board close its contactor again before the next round.
+            if let (Some(board), Some(closings)) = (&board, closings) {
+                while board.contactor_closings() <= closings {
+                    tokio::time::sleep(Duration::from_millis(1)).await;
+                }
+            }
         }
         // The loop stuck when the stop arrives.
         let mut stuck_cut = Vec::with_capacity(stuck_rounds);
@@ -290,24 +392,14 @@ fn main() {
             }
             chair.reset_fault().await.expect("reset after the stop");
         }
-        (to_safe, to_reply, to_cut, stuck_cut, stuck_reply)
+        (to_safe, to_reply, to_cut, on_board, stuck_cut, stuck_reply)
     });
 
     let _ = stop_tx.send(());
     let _ = service.join();
     control.shutdown(tarsal_runtime::SHUTDOWN_TIMEOUT);
 
-    let mut series = [to_cut, to_safe, to_reply, stuck_cut, stuck_reply];
-    for s in &mut series {
-        s.sort_unstable();
-    }
-    let [to_cut, to_safe, to_reply, stuck_cut, stuck_reply] = &series;
-    println!(
-        "\nEmergencyStop over D-Bus, {rounds} calls with the loop running and {stuck_rounds} with it stuck (private dbus-daemon, 100 Hz loop)\n"
-    );
-    println!("| measure | p50 | p99 | max |");
-    println!("|---|---|---|---|");
-    for (what, samples) in [
+    let mut series: Series = vec![
         (
             "loop running: call sent → power cut (kill switch, from the handler)",
             to_cut,
@@ -319,12 +411,18 @@ fn main() {
         ("loop running: call sent → reply received", to_reply),
         ("loop stuck: call sent → power cut", stuck_cut),
         ("loop stuck: call sent → reply received", stuck_reply),
-    ] {
-        println!(
-            "| {what} | {} | {} | {} |",
-            micros(percentile(samples, 0.5)),
-            micros(percentile(samples, 0.99)),
-            micros(*samples.last().expect("samples"))
+    ];
+    if !on_board.is_empty() {
+        series.insert(
+            2,
+            (
+                "loop running: call sent → the board's contactor open (board's record)",
+                on_board,
+            ),
         );
     }
+    for (_, s) in &mut series {
+        s.sort_unstable();
+    }
+    series
 }

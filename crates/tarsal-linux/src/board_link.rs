@@ -1,5 +1,6 @@
 //! The host side of the chair-board protocol over Modbus TCP.
 
+use std::fmt;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
@@ -21,11 +22,34 @@ use tokio_modbus::{ExceptionCode, Slave};
 /// with its command before that is a fault (a contactor takes ~20 ms to move).
 const CONTACTOR_MISMATCHES_TOLERATED: u32 = 3;
 
+/// Where the board is.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum BoardAddress {
+    /// Modbus TCP: the board, or an RS-485 gateway.
+    Tcp(SocketAddr),
+    /// Modbus RTU on a serial port (RS-485).
+    Serial {
+        /// The device, e.g. `/dev/ttyUSB0`.
+        path: String,
+        /// Line speed, bit/s.
+        baud: u32,
+    },
+}
+
+impl fmt::Display for BoardAddress {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Tcp(address) => write!(f, "tcp {address}"),
+            Self::Serial { path, baud } => write!(f, "serial {path} at {baud} bit/s"),
+        }
+    }
+}
+
 /// How to reach the board and how often to talk to it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct BoardSettings {
-    /// The board's (or gateway's) Modbus TCP address.
-    pub address: SocketAddr,
+    /// Where the board is.
+    pub address: BoardAddress,
     /// Its Modbus unit id.
     pub unit_id: u8,
     /// Time between exchanges.
@@ -44,10 +68,21 @@ impl BoardSettings {
             .chair_board
             .as_ref()
             .ok_or(ConnectError::NotConfigured)?;
-        let address = spec
-            .tcp
-            .parse()
-            .map_err(|_| ConnectError::BadAddress(spec.tcp.clone()))?;
+        let address = match (&spec.tcp, &spec.serial) {
+            (Some(tcp), None) => BoardAddress::Tcp(
+                tcp.parse()
+                    .map_err(|_| ConnectError::BadAddress(tcp.clone()))?,
+            ),
+            (None, Some(path)) => BoardAddress::Serial {
+                path: path.clone(),
+                baud: spec.baud,
+            },
+            _ => {
+                return Err(ConnectError::BadAddress(
+                    "give one of tcp and serial".into(),
+                ));
+            }
+        };
         Ok(Self {
             address,
             unit_id: spec.unit_id,
@@ -64,14 +99,14 @@ pub enum ConnectError {
     /// The profile has no `[chair_board]` table.
     #[error("the chair profile has no [chair_board] table")]
     NotConfigured,
-    /// `[chair_board] tcp` is not an address.
-    #[error("chair_board.tcp {0:?} is not an IP:port address")]
+    /// `[chair_board]` does not say where the board is.
+    #[error("chair_board: {0:?} is not an address")]
     BadAddress(String),
     /// Nothing answered.
     #[error("no chair board answers at {address}: {detail}")]
     Unreachable {
         /// Where the board was looked for.
-        address: SocketAddr,
+        address: BoardAddress,
         /// What failed.
         detail: String,
     },
@@ -79,7 +114,7 @@ pub enum ConnectError {
     #[error("the device at {address} is not a usable chair board: {source}")]
     WrongBoard {
         /// Where.
-        address: SocketAddr,
+        address: BoardAddress,
         /// What its registers said.
         source: DecodeError,
     },
@@ -87,7 +122,7 @@ pub enum ConnectError {
     #[error("the chair board at {address} refused the {request}: Modbus exception {code}")]
     Refused {
         /// Where.
-        address: SocketAddr,
+        address: BoardAddress,
         /// Which request.
         request: &'static str,
         /// The exception.
@@ -198,11 +233,23 @@ enum Failure {
 
 impl Wire {
     fn connect(settings: &BoardSettings) -> std::io::Result<Context> {
-        let mut context = tokio_modbus::client::sync::tcp::connect_slave_with_timeout(
-            settings.address,
-            Slave(settings.unit_id),
-            Some(settings.response_timeout),
-        )?;
+        let slave = Slave(settings.unit_id);
+        let mut context = match &settings.address {
+            BoardAddress::Tcp(address) => {
+                tokio_modbus::client::sync::tcp::connect_slave_with_timeout(
+                    *address,
+                    slave,
+                    Some(settings.response_timeout),
+                )?
+            }
+            BoardAddress::Serial { path, baud } => {
+                tokio_modbus::client::sync::rtu::connect_slave_with_timeout(
+                    &tokio_serial::new(path, *baud),
+                    slave,
+                    Some(settings.response_timeout),
+                )?
+            }
+        };
         context.set_timeout(settings.response_timeout);
         Ok(context)
     }
@@ -320,17 +367,21 @@ impl ChairBoardLink {
     /// contactor open, and starts the I/O thread. Fails with the reason if the
     /// board is unreachable, refuses, or is not a matching chair board.
     pub fn connect(settings: BoardSettings) -> Result<Self, ConnectError> {
-        let address = settings.address;
-        let unreachable = |detail: String| ConnectError::Unreachable { address, detail };
+        let address = settings.address.clone();
+        let unreachable = |detail: String| ConnectError::Unreachable {
+            address: address.clone(),
+            detail,
+        };
         let mut context = Wire::connect(&settings).map_err(|e| unreachable(e.to_string()))?;
         let safe = BoardOutputs {
             contactor: false,
             hold: settings.hold,
             heartbeat: Duration::ZERO,
+            boot_ack: 0,
             outputs: Outputs::SAFE,
         };
         let refused = |request: &'static str, code: ExceptionCode| ConnectError::Refused {
-            address,
+            address: address.clone(),
             request,
             code: code.to_string(),
         };
@@ -342,8 +393,10 @@ impl ChairBoardLink {
             .read_input_registers(INPUTS_START, INPUTS_LEN)
             .map_err(|e| unreachable(e.to_string()))?
             .map_err(|code| refused("input read", code))?;
-        let inputs = BoardInputs::decode(&words)
-            .map_err(|source| ConnectError::WrongBoard { address, source })?;
+        let inputs = BoardInputs::decode(&words).map_err(|source| ConnectError::WrongBoard {
+            address: address.clone(),
+            source,
+        })?;
         let shared = Arc::new(Shared {
             image: Mutex::new(Image {
                 outputs: Outputs::SAFE,
@@ -401,12 +454,25 @@ impl ChairBoardLink {
         image.heartbeat = heartbeat;
         image.requested += 1;
         let wanted = image.requested;
+        drop(image);
         self.shared.wake.notify_all();
+        self.wait_until(timeout, |image| image.served >= wanted)
+            .is_some()
+    }
+
+    /// Waits (at most `timeout`) until `done` holds of the process image;
+    /// the image, if it came to hold.
+    fn wait_until(
+        &self,
+        timeout: Duration,
+        mut done: impl FnMut(&Image) -> bool,
+    ) -> Option<MutexGuard<'_, Image>> {
         let deadline = Instant::now() + timeout;
-        while image.served < wanted {
+        let mut image = self.shared.lock();
+        while !done(&image) {
             let left = deadline.saturating_duration_since(Instant::now());
             if left.is_zero() {
-                return false;
+                return None;
             }
             image = self
                 .shared
@@ -415,7 +481,7 @@ impl ChairBoardLink {
                 .unwrap_or_else(|e| e.into_inner())
                 .0;
         }
-        true
+        Some(image)
     }
 }
 
@@ -424,21 +490,11 @@ impl ChairBoardLink {
     /// board, or an attempt to deliver it has failed — the I/O thread wakes
     /// on a trip by itself. True if it is delivered or not tripped.
     pub fn wait_for_trip_attempt(&self, timeout: Duration) -> bool {
-        let deadline = Instant::now() + timeout;
-        let mut image = self.shared.lock();
-        while self.kill.is_tripped() && !image.open_written && !image.trip_failed {
-            let left = deadline.saturating_duration_since(Instant::now());
-            if left.is_zero() {
-                return false;
-            }
-            image = self
-                .shared
-                .wake
-                .wait_timeout(image, left)
-                .unwrap_or_else(|e| e.into_inner())
-                .0;
-        }
-        image.open_written || !self.kill.is_tripped()
+        let tripped = || self.kill.is_tripped();
+        self.wait_until(timeout, |image| {
+            !tripped() || image.open_written || image.trip_failed
+        })
+        .is_some_and(|image| image.open_written || !tripped())
     }
 }
 
@@ -511,6 +567,7 @@ fn io_thread(mut wire: Wire, shared: &Shared) {
                 contactor,
                 hold: wire.settings.hold,
                 heartbeat: image.heartbeat,
+                boot_ack: wire.boot_id,
                 outputs: if contactor {
                     image.outputs
                 } else {

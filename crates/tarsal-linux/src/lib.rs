@@ -1,5 +1,6 @@
 //! Tarsal's hardware backends for Linux. Today: a Tarsal chair board (the
-//! register map of `tarsal-board`) over Modbus TCP — [`ChairBoardLink`].
+//! register map of `tarsal-board`) over Modbus TCP or Modbus RTU on a serial
+//! port — [`ChairBoardLink`].
 //!
 //! The backend keeps the tick's contract (see `tarsal_core::hardware`): an I/O
 //! thread exchanges with the board every poll interval and keeps a process
@@ -15,4 +16,4 @@
 
 mod board_link;
 
-pub use board_link::{BoardSettings, ChairBoardLink, ConnectError, LinkHealth};
+pub use board_link::{BoardAddress, BoardSettings, ChairBoardLink, ConnectError, LinkHealth};

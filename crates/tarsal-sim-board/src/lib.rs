@@ -20,6 +20,8 @@
     deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
 )]
 
+pub mod serial_line;
+
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
@@ -63,6 +65,8 @@ pub struct BoardCounters {
     pub input_reads: u64,
     /// Requests left unanswered (silent) or answered with an exception.
     pub refused: u64,
+    /// Times the contactor closed.
+    pub contactor_closings: u64,
 }
 
 struct State {
@@ -75,6 +79,8 @@ struct State {
     sample_counter: u16,
     frozen: Option<BoardInputs>,
     host_contactor: bool,
+    /// The host has acknowledged this boot id.
+    acknowledged: bool,
     estop_latched: bool,
     hold: Duration,
     heartbeat: Option<Duration>,
@@ -121,6 +127,7 @@ impl SimBoard {
                 sample_counter: 0,
                 frozen: None,
                 host_contactor: false,
+                acknowledged: false,
                 estop_latched: false,
                 hold: Duration::from_secs(2),
                 heartbeat: None,
@@ -160,6 +167,7 @@ impl SimBoard {
         let mut s = self.lock();
         s.boot_id = draw_boot_id(s.boot_id);
         s.host_contactor = false;
+        s.acknowledged = false;
         s.estop_latched = false;
         s.heartbeat = None;
         s.frozen = None;
@@ -171,6 +179,11 @@ impl SimBoard {
     /// The board's boot id now.
     pub fn boot_id(&self) -> u16 {
         self.lock().boot_id
+    }
+
+    /// Times the contactor closed so far.
+    pub fn contactor_closings(&self) -> u64 {
+        self.lock().counters.contactor_closings
     }
 
     /// Requests handled so far.
@@ -198,8 +211,11 @@ impl SimBoard {
     /// Closes or opens the contactor from the host's command, the e-stop
     /// latch and the watchdog.
     fn drive_contactor(&self, s: &mut State) {
-        let closed = s.host_contactor && !s.estop_latched && !s.watchdog_expired;
+        let closed = s.host_contactor && s.acknowledged && !s.estop_latched && !s.watchdog_expired;
         if closed {
+            if self.kill.is_tripped() {
+                s.counters.contactor_closings += 1;
+            }
             self.kill.rearm();
         } else if !self.kill.is_tripped() {
             self.kill.trip();
@@ -248,6 +264,7 @@ impl SimBoard {
         // in-process simulator sees: write at t, then read at t + tick).
         let applied_at = s.now;
         s.heartbeat = Some(block.heartbeat);
+        s.acknowledged = block.boot_ack == s.boot_id;
         self.set_host_contactor(&mut s, block.contactor);
         self.drive_contactor(&mut s);
         // The simulated bus failing behind the board: what a Modbus gateway
@@ -400,26 +417,13 @@ pub fn serve_tcp(board: Arc<SimBoard>, address: SocketAddr) -> std::io::Result<T
     listener.set_nonblocking(true)?;
     let address = listener.local_addr()?;
     let served = Arc::clone(&board);
-    let server = std::thread::Builder::new()
-        .name("sim-board".into())
-        .spawn(move || {
-            let runtime = match tokio::runtime::Builder::new_current_thread()
-                .enable_io()
-                .enable_time()
-                .build()
-            {
-                Ok(r) => r,
-                Err(e) => {
-                    eprintln!("sim board: no runtime: {e}");
-                    return;
-                }
-            };
-            runtime.block_on(async move {
-                if let Err(e) = run(listener, served).await {
-                    eprintln!("sim board: server stopped: {e}");
-                }
-            });
-        })?;
+    let server = on_own_runtime("sim-board", move |runtime| {
+        runtime.block_on(async move {
+            if let Err(e) = run(listener, served).await {
+                eprintln!("sim board: server stopped: {e}");
+            }
+        });
+    })?;
     Ok(TcpBoard {
         address,
         board,
@@ -427,17 +431,74 @@ pub fn serve_tcp(board: Arc<SimBoard>, address: SocketAddr) -> std::io::Result<T
     })
 }
 
-/// Serves `board` on `listener` until the process ends.
-pub async fn run(listener: std::net::TcpListener, board: Arc<SimBoard>) -> std::io::Result<()> {
-    let listener = tokio::net::TcpListener::from_std(listener)?;
-    let ticking = Arc::clone(&board);
+/// A board served over Modbus RTU on a serial port from a thread of its own.
+pub struct SerialBoard {
+    /// The board, for fault injection and the physical truth.
+    pub board: Arc<SimBoard>,
+    _server: std::thread::JoinHandle<()>,
+}
+
+/// Serves `board` over Modbus RTU on the serial port `path` from a
+/// background thread; returns once the port is open.
+pub fn serve_serial(board: Arc<SimBoard>, path: &str, baud: u32) -> std::io::Result<SerialBoard> {
+    let (opened_tx, opened_rx) = std::sync::mpsc::channel::<std::io::Result<()>>();
+    let served = Arc::clone(&board);
+    let builder = tokio_serial::new(path, baud);
+    let server = on_own_runtime("sim-board-rtu", move |runtime| {
+        runtime.block_on(async move {
+            let port = match tokio_serial::SerialStream::open(&builder) {
+                Ok(port) => port,
+                Err(e) => {
+                    let _ = opened_tx.send(Err(e.into()));
+                    return;
+                }
+            };
+            let _ = opened_tx.send(Ok(()));
+            spawn_board_loop(Arc::clone(&served));
+            let server = tokio_modbus::server::rtu::Server::new(port);
+            if let Err(e) = server.serve_forever(Service(served)).await {
+                eprintln!("sim board: serial server stopped: {e}");
+            }
+        });
+    })?;
+    opened_rx
+        .recv()
+        .map_err(|_| std::io::Error::other("the serial server thread ended"))??;
+    Ok(SerialBoard {
+        board,
+        _server: server,
+    })
+}
+
+/// The board's own loop, every 10 ms, beside the server.
+fn spawn_board_loop(board: Arc<SimBoard>) {
     tokio::spawn(async move {
         let mut every = tokio::time::interval(Duration::from_millis(10));
         loop {
             every.tick().await;
-            ticking.idle_tick();
+            board.idle_tick();
         }
     });
+}
+
+/// Runs `serve` on a thread of its own with a current-thread runtime.
+fn on_own_runtime(
+    name: &str,
+    serve: impl FnOnce(tokio::runtime::Runtime) + Send + 'static,
+) -> std::io::Result<std::thread::JoinHandle<()>> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_io()
+        .enable_time()
+        .build()?;
+    std::thread::Builder::new()
+        .name(name.into())
+        .spawn(move || serve(runtime))
+}
+
+/// Serves `board` on `listener` until the process ends.
+pub async fn run(listener: std::net::TcpListener, board: Arc<SimBoard>) -> std::io::Result<()> {
+    let listener = tokio::net::TcpListener::from_std(listener)?;
+    spawn_board_loop(Arc::clone(&board));
     let server = tokio_modbus::server::tcp::Server::new(listener);
     let on_connected = move |stream: tokio::net::TcpStream, _peer: SocketAddr| {
         let _ = stream.set_nodelay(true);

@@ -1,5 +1,5 @@
 //! `tarsal-sim-board`: the simulated chair served as a Tarsal chair board over
-//! Modbus TCP, for `tarsald` with `backend = "chair_board"` (the demo's
+//! Modbus TCP or RTU, for `tarsald` with `backend = "chair_board"` (the demo's
 //! `--modbus` flag, a technician's bench rig without a chair).
 
 use anyhow::Context;
@@ -15,9 +15,16 @@ use tarsal_sim_board::{BoardClock, SimBoard};
 #[derive(Parser)]
 #[command(version)]
 struct Args {
-    /// Address to listen on.
+    /// Address to listen on (Modbus TCP).
     #[arg(long, default_value = "127.0.0.1:1502")]
     listen: SocketAddr,
+    /// Serve Modbus RTU on this serial port instead of TCP (e.g. one end of
+    /// a `socat` pseudo-terminal pair, or an RS-485 adapter).
+    #[arg(long, value_name = "PATH")]
+    serial: Option<String>,
+    /// The serial line's speed, bit/s.
+    #[arg(long, default_value_t = 115_200)]
+    baud: u32,
     /// Chair profile whose parts and physics to simulate (default: the standard chair).
     #[arg(long)]
     profile: Option<PathBuf>,
@@ -51,6 +58,16 @@ fn main() -> anyhow::Result<()> {
             Clock::Host => BoardClock::Host,
         },
     ));
+    if let Some(path) = &args.serial {
+        let _served = tarsal_sim_board::serve_serial(board, path, args.baud)
+            .with_context(|| format!("opening the serial port {path}"))?;
+        eprintln!("tarsal-sim-board: a simulated chair board on {path} (Modbus RTU, unit 1)");
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_io()
+            .build()?;
+        return runtime
+            .block_on(async { tokio::signal::ctrl_c().await.context("waiting for Ctrl-C") });
+    }
     let listener = std::net::TcpListener::bind(args.listen)
         .with_context(|| format!("listening on {}", args.listen))?;
     listener.set_nonblocking(true)?;

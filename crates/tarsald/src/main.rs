@@ -449,7 +449,7 @@ fn open_hardware(
         Backend::ChairBoard => {
             let settings =
                 BoardSettings::from_profile(profile).map_err(|e| config_problem(e.to_string()))?;
-            let address = settings.address;
+            let address = settings.address.clone();
             let link = ChairBoardLink::connect(settings)
                 .with_context(|| format!("bringing up the chair board at {address}"))?;
             tracing::info!(%address, boot_id = link.health().boot_id, "chair board connected");

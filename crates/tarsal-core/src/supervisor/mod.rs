@@ -31,12 +31,6 @@ pub use domain::{OutOfDomain, PERCENT_DOMAIN, RATE_DOMAIN, SETPOINT_DOMAIN, chec
 use domain::{invalid_request, show};
 use stall::StallMonitor;
 
-/// Possible readings of the position sensor; outside means open or shorted.
-pub const CARRIAGE_SENSOR_RANGE: (f64, f64) = (-5.0, 105.0);
-/// Possible readings of the motor current sensor.
-pub const MOTOR_CURRENT_SENSOR_RANGE: (f64, f64) = (-0.5, 15.0);
-/// Possible readings of a cell pressure sensor.
-pub const CELL_SENSOR_RANGE: (f64, f64) = (-5.0, 110.0);
 /// Highest setpoint a program may even name; above is nonsense, not a clamp.
 pub const SETPOINT_DOMAIN_MAX: Celsius = Celsius(100.0);
 /// A heater may be reset only once this far below its cutoff.
@@ -312,25 +306,22 @@ impl Supervisor {
                 b.level_sensor_range[1].0,
             )
         });
-        let feet = p.foot_rollers.iter().flat_map(|_| {
-            Side::ALL.into_iter().flat_map(|s| {
-                let (plo, phi) = CARRIAGE_SENSOR_RANGE;
-                let (clo, chi) = MOTOR_CURRENT_SENSOR_RANGE;
+        let feet = p.foot_rollers.iter().flat_map(|f| {
+            let [plo, phi] = f.position_sensor_range;
+            let [clo, chi] = f.current_sensor_range;
+            Side::ALL.into_iter().flat_map(move |s| {
                 [
-                    (SensorId::CarriagePosition(s), plo, phi),
-                    (SensorId::MotorCurrent(s), clo, chi),
+                    (SensorId::CarriagePosition(s), plo.0, phi.0),
+                    (SensorId::MotorCurrent(s), clo.0, chi.0),
                 ]
             })
         });
-        let cells = p.calf_units.iter().flat_map(|_| {
-            Side::ALL.into_iter().flat_map(|s| {
-                CalfCell::ALL.into_iter().map(move |c| {
-                    (
-                        SensorId::CellPressure(s, c),
-                        CELL_SENSOR_RANGE.0,
-                        CELL_SENSOR_RANGE.1,
-                    )
-                })
+        let cells = p.calf_units.iter().flat_map(|u| {
+            let [lo, hi] = u.pressure_sensor_range;
+            Side::ALL.into_iter().flat_map(move |s| {
+                CalfCell::ALL
+                    .into_iter()
+                    .map(move |c| (SensorId::CellPressure(s, c), lo.0, hi.0))
             })
         });
         temps.chain(level).chain(feet).chain(cells)
